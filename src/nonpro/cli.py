@@ -1,0 +1,175 @@
+"""The ``nonpro`` command: demo, serve, worker, manage, backup, restore."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+DEFAULT_SETTINGS = "nonpro.settings.dev"
+
+
+def _setup(data_dir: str | None = None) -> None:
+    """Point Django at its settings (dev unless ``DJANGO_SETTINGS_MODULE`` says otherwise) and start it."""
+    if data_dir:
+        os.environ["NONPRO_DATA_DIR"] = data_dir
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", DEFAULT_SETTINGS)
+    import django
+
+    django.setup()
+
+
+def _serve(host: str, port: int, workers: int, threads: int) -> None:
+    """Serve the WSGI application with gunicorn; static files come from WhiteNoise."""
+    from django.conf import settings
+    from gunicorn.app.base import BaseApplication
+
+    from nonpro.wsgi import application
+
+    if settings.DEBUG:
+        print("Warning: DEBUG is on. Set DJANGO_SETTINGS_MODULE=nonpro.settings.production in production.")
+
+    class _Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("threads", threads)
+            self.cfg.set("accesslog", "-")
+
+        def load(self) -> Any:
+            return application
+
+    _Server().run()
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    _setup(args.data_dir)
+    from django.conf import settings
+    from django.core.management import call_command
+
+    from nonpro.accounts.services import demo_accounts_ensure
+    from nonpro.core.services import countries_load
+
+    Path(settings.DATA_DIR).mkdir(parents=True, exist_ok=True)
+    Path(settings.MEDIA_ROOT).mkdir(parents=True, exist_ok=True)
+    print(f"Data directory: {settings.DATA_DIR}")
+    call_command("migrate", interactive=False, verbosity=0)
+    countries = countries_load()
+    print(f"States: {countries.created} added, {countries.updated} updated, {countries.unchanged} unchanged.")
+    accounts = demo_accounts_ensure()
+    call_command("collectstatic", interactive=False, verbosity=0)
+    print("\nDemo sign-ins (password for each):")
+    for account in accounts:
+        roles = ", ".join(str(role.label) for role in account.roles)
+        where = f" of {account.country_alpha2}" if account.country_alpha2 else ""
+        print(f"  {account.email:<32} {account.password}   {roles}{where}")
+    print("  (public: no sign-in needed)")
+    if args.no_serve:
+        return 0
+    print(f"\nNonpro is at http://127.0.0.1:{args.port}/ — press Ctrl+C to stop.\n")
+    _serve("127.0.0.1", args.port, workers=1, threads=8)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    _setup()
+    _serve(args.host, args.port, workers=args.workers, threads=args.threads)
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    _setup()
+    from django.core.management import call_command
+
+    call_command("db_worker", "--no-reload", *args.worker_args)
+    return 0
+
+
+def cmd_manage(args: argparse.Namespace) -> int:
+    _setup()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["nonpro manage", *args.manage_args])
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    _setup()
+    from django.conf import settings
+    from django.db import connection
+
+    from nonpro.core.backup import BackupError, Database, backup
+
+    try:
+        database = Database.from_settings(settings.DATABASES["default"])
+        archive = backup(directory=Path(args.directory), database=database, media_root=Path(settings.MEDIA_ROOT))
+    except BackupError as error:
+        print(f"nonpro backup: {error}", file=sys.stderr)
+        return 1
+    finally:
+        connection.close()
+    print(archive)
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    _setup()
+    from django.conf import settings
+
+    from nonpro.core.backup import BackupError, Database, restore
+
+    try:
+        database = Database.from_settings(settings.DATABASES["default"])
+        manifest = restore(archive=Path(args.file), database=database, media_root=Path(settings.MEDIA_ROOT))
+    except BackupError as error:
+        print(f"nonpro restore: {error}", file=sys.stderr)
+        return 1
+    print(f"Restored the {manifest['engine']} backup of {manifest['created']} and {manifest['media_files']} files.")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="nonpro", description="Nonpro: the resolution 1540 platform.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = commands.add_parser("demo", help="prepare demo data on SQLite and serve it")
+    demo.add_argument("--port", type=int, default=8000)
+    demo.add_argument("--data-dir", default=os.environ.get("NONPRO_DATA_DIR", "var"))
+    demo.add_argument("--no-serve", action="store_true", help="prepare only, do not serve")
+    demo.set_defaults(func=cmd_demo)
+
+    serve = commands.add_parser("serve", help="serve the platform with gunicorn")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=2)
+    serve.add_argument("--threads", type=int, default=4)
+    serve.set_defaults(func=cmd_serve)
+
+    worker = commands.add_parser("worker", help="run queued background tasks (extra arguments go to db_worker)")
+    worker.add_argument("worker_args", nargs=argparse.REMAINDER)
+    worker.set_defaults(func=cmd_worker)
+
+    manage = commands.add_parser("manage", help="run any Django management command", add_help=False)
+    manage.add_argument("manage_args", nargs=argparse.REMAINDER)
+    manage.set_defaults(func=cmd_manage)
+
+    backup = commands.add_parser("backup", help="write a consistent backup of the database and uploads to DIR")
+    backup.add_argument("directory", metavar="DIR")
+    backup.set_defaults(func=cmd_backup)
+
+    restore = commands.add_parser("restore", help="restore a backup FILE into an empty database")
+    restore.add_argument("file", metavar="FILE")
+    restore.set_defaults(func=cmd_restore)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

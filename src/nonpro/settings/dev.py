@@ -1,0 +1,9 @@
+"""Development and demo settings: debug on, e-mail printed to the console."""
+
+from nonpro.settings.base import *  # noqa: F403
+from nonpro.settings.env import env_bool, env_str
+
+DEBUG = env_bool("NONPRO_DEBUG", True)
+# A fixed key is acceptable only because this module never serves production.
+SECRET_KEY = env_str("NONPRO_SECRET_KEY", "dev-only-not-secret-0b7d1d4c9a9e4f2c8e3f5a6b7c8d9e0f1a2b3c4d5e6f")
+MAILERS = {"default": {"BACKEND": env_str("NONPRO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")}}
