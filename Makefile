@@ -36,6 +36,7 @@ demo: install
 lint: install
 	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/ruff format --check src tests benchmarks scripts
+	$(BIN)/lint-imports
 
 typecheck: install
 	$(BIN)/mypy
@@ -52,12 +53,13 @@ messages: install
 	$(BIN)/python scripts/check_translations.py --update
 
 pytest: install system-deps
-	$(BIN)/pytest -n 2
+	@echo "pytest on SQLite"
+	env -u NONPRO_TEST_DATABASE_URL $(BIN)/pytest -n 2
 
 pytest-postgres: install system-deps
 	@if [ -n "$$NONPRO_TEST_DATABASE_URL" ]; then \
 		echo "pytest on PostgreSQL ($$NONPRO_TEST_DATABASE_URL)"; \
-		$(BIN)/pytest -n 2 -m "not browser"; \
+		$(BIN)/pytest -n 2; \
 	else \
 		echo "NONPRO_TEST_DATABASE_URL is not set: the PostgreSQL run is skipped (.ci/run sets it)."; \
 	fi

@@ -120,3 +120,27 @@ def test_every_page_passes_axe(site: str, axe_page: Page, language: str) -> None
         if violations:
             failures[path] = violations
     assert failures == {}, f"accessibility violations in {language}: {failures}"
+
+
+def test_admin_pages_pass_axe(site: str, axe_page: Page) -> None:
+    """The administration is part of the platform too: its pages meet the same bar."""
+    from nonpro.accounts.models import User
+    from nonpro.accounts.services import DEMO_PASSWORD, demo_accounts_ensure
+    from nonpro.core.models import Country
+
+    demo_accounts_ensure()
+    axe_page.goto(f"{site}/ar/admin/login/")
+    failures = {"login": run_axe(axe_page)}
+    axe_page.fill("#id_username", "admin@demo.nonpro.test")
+    axe_page.fill("#id_password", DEMO_PASSWORD)
+    axe_page.locator("input[type=submit]").click()
+    axe_page.wait_for_url(f"{site}/ar/admin/")
+    country = Country.objects.get(alpha2="KZ").pk
+    user = User.objects.get(email="official.kz@demo.nonpro.test").pk
+    for language in ("en", "ar"):
+        for path in ("admin/", "admin/core/country/", f"admin/core/country/{country}/change/",
+                     "admin/accounts/user/", f"admin/accounts/user/{user}/change/"):  # fmt: skip
+            axe_page.goto(f"{site}/{language}/{path}")
+            failures[f"{language}/{path}"] = run_axe(axe_page)
+    screenshot(axe_page, "admin-user-ar")
+    assert {page: found for page, found in failures.items() if found} == {}

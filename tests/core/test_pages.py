@@ -116,3 +116,50 @@ def test_health_check_reports_database(client: Client) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
+
+
+def _shown(language: str, count: int) -> str:
+    with translation.override(language):
+        text = translation.ngettext("%(counter)s State shown.", "%(counter)s States shown.", count)
+    return (text % {"counter": count}).replace(str(count), "N")
+
+
+def test_russian_plural_forms_follow_the_number() -> None:
+    one, few, many = _shown("ru", 1), _shown("ru", 2), _shown("ru", 5)
+    assert len({one, few, many}) == 3
+    assert _shown("ru", 21) == one
+    assert _shown("ru", 24) == few
+    assert _shown("ru", 11) == _shown("ru", 195) == many
+
+
+def test_arabic_has_six_plural_forms() -> None:
+    zero, one, two, few, many = (_shown("ar", n) for n in (0, 1, 2, 3, 11))
+    assert len({zero, one, two, few, many}) == 5  # "many" (11-99) and "other" (100-102) are spelt alike
+    assert "دولتان" in two
+    assert _shown("ar", 195) == _shown("ar", 11)
+    assert _shown("ar", 103) == _shown("ar", 3)
+
+
+@pytest.mark.django_db
+def test_countries_page_costs_two_queries_for_195_states(client: Client, django_assert_max_num_queries: object) -> None:
+    from collections.abc import Callable
+    from contextlib import AbstractContextManager
+    from typing import cast
+
+    limit = cast("Callable[[int], AbstractContextManager[object]]", django_assert_max_num_queries)
+    with limit(4):  # session-less page: countries + their names (prefetch)
+        response = client.get("/ar/countries/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.count('<th scope="row">') == 195
+    assert "كازاخستان" in html
+
+
+@pytest.mark.django_db
+def test_countries_filter_by_group(client: Client) -> None:
+    html = client.get("/en/countries/?group=eastern-european").content.decode()
+    assert html.count('<th scope="row">') == 23
+    assert "Kazakhstan" not in html
+    assert "Poland" in html
+    unknown = client.get("/en/countries/?group=nowhere").content.decode()
+    assert unknown.count('<th scope="row">') == 195

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from nonpro.accounts.models import RoleAssignment, User
 
 
-class RoleAssignmentInline(admin.TabularInline[RoleAssignment, User]):
+class RoleAssignmentInline(admin.StackedInline[RoleAssignment, User]):
     model = RoleAssignment
     fk_name = "user"
     extra = 0

@@ -3,7 +3,7 @@ from django.contrib import admin
 from nonpro.core.models import Country, CountryTranslation
 
 
-class CountryTranslationInline(admin.TabularInline[CountryTranslation, Country]):
+class CountryTranslationInline(admin.StackedInline[CountryTranslation, Country]):
     model = CountryTranslation
     extra = 0
 

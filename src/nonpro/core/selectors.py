@@ -5,9 +5,11 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
+from django.db.models import Prefetch
 from django.utils.translation import get_language
 
-from nonpro.core.models import Country, CountryStatus, RegionalGroup
+from nonpro.core.models import Country, CountryStatus, CountryTranslation, RegionalGroup
+from nonpro.core.translation import fallback_chain
 
 
 @dataclass(frozen=True)
@@ -31,7 +33,9 @@ def _sort_key(name: str) -> str:
 def countries_list(*, regional_group: str | None = None, language: str | None = None) -> list[CountryRow]:
     """Return the States, optionally of one regional group, named and sorted in ``language``."""
     language = language or get_language()
-    countries = Country.objects.prefetch_related("translations")
+    # Fetch only the names the fallback chain can use, not all six per State.
+    names = CountryTranslation.objects.filter(language__in=fallback_chain(language))
+    countries = Country.objects.prefetch_related(Prefetch("translations", queryset=names))
     if regional_group:
         countries = countries.filter(regional_group=regional_group)
     rows = [

@@ -133,16 +133,21 @@ STORAGES = {
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10_485_760
 
-# Background work: the database queue by default; NONPRO_TASKS_BACKEND=rq moves it to RQ + Redis.
+# Background work: the database queue by default (`nonpro worker`); NONPRO_TASKS_BACKEND=rq
+# moves the same tasks to RQ + Redis (`nonpro manage rqworker default`).
 TASKS_BACKEND = env_str("NONPRO_TASKS_BACKEND", "database")
+REDIS_URL = env_str("NONPRO_REDIS_URL", "redis://127.0.0.1:6379/0")
+TASKS: dict[str, dict[str, object]]
 if TASKS_BACKEND == "database":
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-elif TASKS_BACKEND == "immediate":
-    TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+elif TASKS_BACKEND == "rq":
+    INSTALLED_APPS += ["django_rq"]
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+    RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 3600}}
 else:
     from django.core.exceptions import ImproperlyConfigured
 
-    raise ImproperlyConfigured(f"NONPRO_TASKS_BACKEND={TASKS_BACKEND!r}: use 'database' or 'immediate'.")
+    raise ImproperlyConfigured(f"NONPRO_TASKS_BACKEND={TASKS_BACKEND!r}: use 'database' or 'rq'.")
 
 # Content-Security-Policy: same origin only, scripts need the per-response nonce, no inline styles.
 SECURE_CSP = {
