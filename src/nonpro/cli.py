@@ -19,6 +19,10 @@ def _setup(data_dir: str | None = None) -> None:
     import django
 
     django.setup()
+    from django.conf import settings
+
+    # SQLite cannot create the folder of its database file; uploads need theirs too.
+    Path(settings.DATA_DIR).mkdir(parents=True, exist_ok=True)
 
 
 def _serve(host: str, port: int, workers: int, threads: int) -> None:
@@ -52,6 +56,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from nonpro.accounts.services import demo_accounts_ensure
     from nonpro.core.services import countries_load
 
+    engine = str(settings.DATABASES["default"]["ENGINE"])
+    if not engine.endswith("sqlite3"):
+        # The demo accounts' password is published; they must never reach a shared database.
+        print(
+            f"nonpro demo: the demo runs on SQLite only, but the database is {engine}. Unset NONPRO_DATABASE_URL.",
+            file=sys.stderr,
+        )
+        return 1
     Path(settings.DATA_DIR).mkdir(parents=True, exist_ok=True)
     Path(settings.MEDIA_ROOT).mkdir(parents=True, exist_ok=True)
     print(f"Data directory: {settings.DATA_DIR}")
@@ -81,9 +93,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     _setup()
+    from django.conf import settings
     from django.core.management import call_command
 
-    call_command("db_worker", "--no-reload", *args.worker_args)
+    if settings.TASKS_BACKEND == "rq":
+        # RQ must build jobs with django-tasks-rq's Job class, which runs Django tasks.
+        call_command("rqworker", "default", "--job-class", "django_tasks_rq.Job", *args.worker_args)
+    else:
+        call_command("db_worker", "--no-reload", *args.worker_args)
     return 0
 
 
@@ -126,7 +143,11 @@ def cmd_restore(args: argparse.Namespace) -> int:
     except BackupError as error:
         print(f"nonpro restore: {error}", file=sys.stderr)
         return 1
-    print(f"Restored the {manifest['engine']} backup of {manifest['created']} and {manifest['media_files']} files.")
+    count = manifest["media_files"]
+    print(
+        f"Restored the {manifest['engine']} backup of {manifest['created']} into {database.name} "
+        f"and {count} media {'file' if count == 1 else 'files'} into {settings.MEDIA_ROOT}."
+    )
     return 0
 
 
@@ -147,7 +168,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--threads", type=int, default=4)
     serve.set_defaults(func=cmd_serve)
 
-    worker = commands.add_parser("worker", help="run queued background tasks (extra arguments go to db_worker)")
+    worker = commands.add_parser(
+        "worker", help="run queued background tasks (arguments go to db_worker, or to rqworker with RQ)"
+    )
     worker.add_argument("worker_args", nargs=argparse.REMAINDER)
     worker.set_defaults(func=cmd_worker)
 
@@ -165,8 +188,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+PASS_THROUGH = {"worker": "worker_args", "manage": "manage_args"}
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    # `worker` and `manage` hand every further argument, options included, to Django's command.
+    if args.command in PASS_THROUGH:
+        setattr(args, PASS_THROUGH[args.command], [*getattr(args, PASS_THROUGH[args.command]), *extra])
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     result: int = args.func(args)
     return result
 
