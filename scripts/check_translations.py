@@ -51,6 +51,12 @@ def makemessages() -> None:
         po.header = f"Nonpro user interface, {language}. Translate every entry; keep %(placeholders)s unchanged."
         nplurals = int(plural_forms.split(";")[0].split("=")[1])
         for entry in po:
+            if "fuzzy" in entry.flags:
+                # A guess by msgmerge is not a translation: empty it so that it is translated for real.
+                entry.flags.remove("fuzzy")
+                entry.msgstr = ""
+                entry.msgstr_plural = dict.fromkeys(entry.msgstr_plural, "")
+                entry.previous_msgid = entry.previous_msgid_plural = entry.previous_msgctxt = None
             if entry.msgid_plural:
                 for index in range(nplurals):
                     entry.msgstr_plural.setdefault(index, "")

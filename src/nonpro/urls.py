@@ -13,7 +13,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
 ]
 urlpatterns += i18n_patterns(
     path("", include("nonpro.core.urls")),
-    path("accounts/", include("nonpro.accounts.urls")),
+    path("accounts/", include("allauth.urls")),
     path("register/", include("nonpro.register.urls")),
     path("scanning/", include("nonpro.horizon.urls")),
     path("matrices/", include("nonpro.matrices.urls")),

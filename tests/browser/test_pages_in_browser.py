@@ -103,7 +103,7 @@ def test_sign_in_with_demo_account(site: str, page: Page) -> None:
 
     demo_accounts_ensure()
     page.goto(f"{site}/ar/accounts/login/?next=/ar/countries/")
-    page.fill("#id_username", "analyst@demo.nonpro.test")
+    page.fill("#id_login", "analyst@demo.nonpro.test")
     page.fill("#id_password", DEMO_PASSWORD)
     page.locator("main button[type='submit']").click()
     page.wait_for_url(f"{site}/ar/countries/")

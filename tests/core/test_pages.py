@@ -12,7 +12,7 @@ from django.utils import translation
 
 LANGUAGE_CODES = [code for code, _name in settings.LANGUAGES]
 PAGES = ["core:home", "core:countries", "register:index", "horizon:index", "matrices:index", "training:index",
-         "accounts:login"]  # fmt: skip
+         "account_login"]  # fmt: skip
 
 
 def url(name: str, language: str) -> str:

@@ -9,6 +9,9 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from nonpro.core.models import Country
+from nonpro.core.policy import Role
+
+__all__ = ["Role", "RoleAssignment", "User"]
 
 
 class UserManager(BaseUserManager["User"]):
@@ -54,17 +57,6 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.display_name or self.email
-
-
-class Role(models.TextChoices):
-    """The roles of DESIGN.md; "public" is everyone not signed in and is never assigned."""
-
-    LEARNER = "learner", _("Learner")
-    NATIONAL_OFFICIAL = "national_official", _("National official")
-    EXPERT = "expert", _("Expert")
-    REVIEWER = "reviewer", _("Reviewer")
-    COMMITTEE_ANALYST = "committee_analyst", _("Committee analyst")
-    ADMINISTRATOR = "administrator", _("Administrator")
 
 
 class RoleAssignment(models.Model):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from allauth.account.models import EmailAddress
 from django.db import transaction
 
 from nonpro.accounts.models import Role, RoleAssignment, User
@@ -53,6 +54,7 @@ def demo_accounts_ensure() -> list[DemoAccount]:
             user = User.objects.create_user(
                 account.email, account.password, is_staff=is_admin, is_superuser=is_admin, display_name=""
             )
+        EmailAddress.objects.get_or_create(user=user, email=account.email, defaults={"verified": True, "primary": True})
         country = Country.objects.get(alpha2=account.country_alpha2) if account.country_alpha2 else None
         for role in account.roles:
             role_grant(

@@ -1,0 +1,1 @@
+"""The tamper-evident audit log (Django app label ``audit``): who did what, when, from where."""
