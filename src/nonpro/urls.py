@@ -10,10 +10,14 @@ from nonpro.core import views as core_views
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("healthz", core_views.healthz, name="healthz"),
+    path("api/v1/", include("nonpro.api.urls")),
 ]
 urlpatterns += i18n_patterns(
     path("", include("nonpro.core.urls")),
+    path("accounts/", include("nonpro.accounts.urls")),
     path("accounts/", include("allauth.urls")),
+    path("experts/", include("nonpro.accounts.urls_experts")),
+    path("audit/", include("nonpro.core.audit.urls")),
     path("register/", include("nonpro.register.urls")),
     path("scanning/", include("nonpro.horizon.urls")),
     path("matrices/", include("nonpro.matrices.urls")),

@@ -6,18 +6,18 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from nonpro.core.models import RegionalGroup
 from nonpro.core.selectors import countries_count, countries_list
 
 
-@require_GET
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "core/home.html", {"state_count": countries_count()})
 
 
-@require_GET
+@require_safe
 def countries(request: HttpRequest) -> HttpResponse:
     group = request.GET.get("group", "")
     if group not in RegionalGroup.values:
@@ -31,7 +31,7 @@ def countries(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
-@require_GET
+@require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
     """Answer a load balancer: 200 when the database answers, 503 when it does not."""
     try:

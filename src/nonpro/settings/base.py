@@ -219,3 +219,12 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("NONPRO_LOG_LEVEL", "INFO")},
 }
+
+
+# --- accounts: sessions, throttling, MFA enforcement (identity issue) -------------------------
+
+# --- audit log: signing key and checkpoints ---------------------------------------------------
+
+# --- API (django-ninja) and tokens -------------------------------------------------------------
+
+# --- policy -----------------------------------------------------------------------------------

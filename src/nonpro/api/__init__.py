@@ -1,0 +1,1 @@
+"""The JSON API: assembles each app's ``api.py`` router into ``/api/v1/``."""
