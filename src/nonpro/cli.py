@@ -15,7 +15,8 @@ def _setup(data_dir: str | None = None) -> None:
     """Point Django at its settings (dev unless ``DJANGO_SETTINGS_MODULE`` says otherwise) and start it."""
     if data_dir:
         os.environ["NONPRO_DATA_DIR"] = data_dir
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", DEFAULT_SETTINGS)
+    if not os.environ.get("DJANGO_SETTINGS_MODULE"):
+        os.environ["DJANGO_SETTINGS_MODULE"] = DEFAULT_SETTINGS
     import django
 
     django.setup()
@@ -71,6 +72,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     countries = countries_load()
     print(f"States: {countries.created} added, {countries.updated} updated, {countries.unchanged} unchanged.")
     accounts = demo_accounts_ensure()
+    from nonpro.core.audit.services import audit_demo_prepare
+
+    print(audit_demo_prepare())
     call_command("collectstatic", interactive=False, verbosity=0)
     print("\nDemo sign-ins (password for each):")
     for account in accounts:
@@ -78,6 +82,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
         where = f" of {account.country_alpha2}" if account.country_alpha2 else ""
         print(f"  {account.email:<32} {account.password}   {roles}{where}")
     print("  (public: no sign-in needed)")
+    with_totp = [account for account in accounts if account.totp_secret]
+    if with_totp:
+        print("\nTwo-factor codes for the demo only (add the secret or the otpauth URI to an authenticator app;")
+        print("never use them for a real account). Security keys need http://localhost, not 127.0.0.1.")
+        for account in with_totp:
+            print(f"    {account.email}\n      TOTP secret: {account.totp_secret}\n      {account.otpauth_uri}")
     if args.no_serve:
         return 0
     print(f"\nNonpro is at http://127.0.0.1:{args.port}/ — press Ctrl+C to stop.\n")
@@ -151,6 +161,32 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit(args: argparse.Namespace) -> int:
+    """Verify the audit log (exit 0 intact, 1 not intact, 2 cannot verify), seal it, or create its key."""
+    _setup()
+    from nonpro.core.audit.keys import AuditKeyError, keygen, public_keys_load
+    from nonpro.core.audit.services import AuditIntegrityError, checkpoint_seal
+    from nonpro.core.audit.verify import audit_verify
+
+    try:
+        if args.audit_command == "keygen":
+            key = keygen(force=args.force)
+            print(f"Audit signing key: {key.private_path} (key id {key.key_id}).")
+            print(f"Public key to publish and keep apart: {key.public_path}")
+            return 0
+        if args.audit_command == "checkpoint":
+            checkpoint = checkpoint_seal(only_if_new=args.if_new)
+            print(checkpoint.note if checkpoint else "No new events since the last checkpoint.\n", end="")
+            return 0
+        keys = public_keys_load([Path(path) for path in args.public_key] if args.public_key else None)
+    except (AuditKeyError, AuditIntegrityError) as error:
+        print(f"nonpro audit {args.audit_command}: {error}", file=sys.stderr)
+        return 2 if args.audit_command == "verify" else 1
+    report = audit_verify(keys=keys, note_paths=[Path(path) for path in args.note])
+    print("\n".join(report.lines()))
+    return 0 if report.intact else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nonpro", description="Nonpro: the resolution 1540 platform.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -185,6 +221,22 @@ def build_parser() -> argparse.ArgumentParser:
     restore = commands.add_parser("restore", help="restore a backup FILE into an empty database")
     restore.add_argument("file", metavar="FILE")
     restore.set_defaults(func=cmd_restore)
+
+    audit = commands.add_parser("audit", help="verify the audit log, seal it into a signed checkpoint, create its key")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True, metavar="AUDIT_COMMAND")
+    verify = audit_commands.add_parser("verify", help="recompute every hash, link and checkpoint; exit 1 if altered")
+    verify.add_argument(
+        "--public-key", action="append", default=[], metavar="PATH",
+        help="trust only this public key (PEM or base64; repeatable); default: the keys beside the signing key",
+    )  # fmt: skip
+    verify.add_argument(
+        "--note", action="append", default=[], metavar="PATH", help="also check a published checkpoint note"
+    )
+    checkpoint = audit_commands.add_parser("checkpoint", help="seal the log now and print the signed note")
+    checkpoint.add_argument("--if-new", action="store_true", help="only when events arrived since the last one")
+    keygen = audit_commands.add_parser("keygen", help="create the Ed25519 signing key pair")
+    keygen.add_argument("--force", action="store_true", help="replace an existing key (old public key kept)")
+    audit.set_defaults(func=cmd_audit)
     return parser
 
 

@@ -14,6 +14,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
 ]
 urlpatterns += i18n_patterns(
     path("", include("nonpro.core.urls")),
+    path("accounts/tokens/", include("nonpro.accounts.urls_tokens")),
     path("accounts/", include("nonpro.accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("experts/", include("nonpro.accounts.urls_experts")),

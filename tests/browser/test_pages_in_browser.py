@@ -7,6 +7,7 @@ from django.conf import settings
 from playwright.sync_api import Page
 
 from tests.browser.conftest import run_axe, screenshot
+from tests.conftest import totp_code
 
 LANGUAGES = [code for code, _name in settings.LANGUAGES]
 PAGES = ["", "countries/", "countries/?group=african", "register/", "scanning/", "matrices/", "training/",
@@ -99,13 +100,16 @@ def test_small_screen_has_no_horizontal_scroll(site: str, browser: object) -> No
 
 
 def test_sign_in_with_demo_account(site: str, page: Page) -> None:
-    from nonpro.accounts.services import DEMO_PASSWORD, demo_accounts_ensure
+    from nonpro.accounts.services import DEMO_PASSWORD, DEMO_TOTP_SECRET, demo_accounts_ensure
 
     demo_accounts_ensure()
     page.goto(f"{site}/ar/accounts/login/?next=/ar/countries/")
     page.fill("#id_login", "analyst@demo.nonpro.test")
     page.fill("#id_password", DEMO_PASSWORD)
     page.locator("main button[type='submit']").click()
+    page.wait_for_url(f"{site}/ar/accounts/2fa/authenticate/")  # an analyst's account has MFA
+    page.fill("#id_code", totp_code(DEMO_TOTP_SECRET))
+    page.locator("main button[type='submit']").first.click()
     page.wait_for_url(f"{site}/ar/countries/")
     assert "analyst@demo.nonpro.test" in page.locator(".signed-in-as").inner_text()
     screenshot(page, "signed-in-ar")
@@ -125,15 +129,19 @@ def test_every_page_passes_axe(site: str, axe_page: Page, language: str) -> None
 def test_admin_pages_pass_axe(site: str, axe_page: Page) -> None:
     """The administration is part of the platform too: its pages meet the same bar."""
     from nonpro.accounts.models import User
-    from nonpro.accounts.services import DEMO_PASSWORD, demo_accounts_ensure
+    from nonpro.accounts.services import DEMO_PASSWORD, DEMO_TOTP_SECRET, demo_accounts_ensure
     from nonpro.core.models import Country
 
     demo_accounts_ensure()
-    axe_page.goto(f"{site}/ar/admin/login/")
+    axe_page.goto(f"{site}/ar/admin/")  # the admin has no sign-in of its own: the accounts' one, with MFA
     failures = {"login": run_axe(axe_page)}
-    axe_page.fill("#id_username", "admin@demo.nonpro.test")
+    axe_page.fill("#id_login", "admin@demo.nonpro.test")
     axe_page.fill("#id_password", DEMO_PASSWORD)
-    axe_page.locator("input[type=submit]").click()
+    axe_page.locator("main button[type='submit']").click()
+    axe_page.wait_for_url(f"{site}/ar/accounts/2fa/authenticate/")
+    failures["mfa"] = run_axe(axe_page)
+    axe_page.fill("#id_code", totp_code(DEMO_TOTP_SECRET))
+    axe_page.locator("main button[type='submit']").first.click()
     axe_page.wait_for_url(f"{site}/ar/admin/")
     country = Country.objects.get(alpha2="KZ").pk
     user = User.objects.get(email="official.kz@demo.nonpro.test").pk
@@ -144,3 +152,43 @@ def test_admin_pages_pass_axe(site: str, axe_page: Page) -> None:
             failures[f"{language}/{path}"] = run_axe(axe_page)
     screenshot(axe_page, "admin-user-ar")
     assert {page: found for page, found in failures.items() if found} == {}
+
+
+SIGNED_IN_PAGES = [
+    "accounts/profile/",
+    "accounts/email/",
+    "accounts/password/change/",
+    "accounts/sessions/",
+    "accounts/2fa/",
+    "accounts/2fa/webauthn/",
+    "accounts/tokens/",
+    "accounts/people/",
+    "audit/",
+    "audit/1/",
+]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_signed_in_pages_pass_axe(site: str, axe_page: Page, language: str) -> None:
+    """The account, MFA, people and audit pages of an administrator, in every language."""
+    from django.test import Client
+
+    from nonpro.accounts.models import User
+    from nonpro.accounts.services import demo_accounts_ensure
+
+    demo_accounts_ensure()
+    client = Client()
+    client.force_login(User.objects.get(email="admin@demo.nonpro.test"))
+    axe_page.context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": site}])
+    failures = {}
+    for path in SIGNED_IN_PAGES:
+        response = axe_page.goto(f"{site}/{language}/{path}")
+        assert response is not None
+        assert response.status == 200, path
+        assert axe_page.locator("html").get_attribute("lang") == language
+        violations = run_axe(axe_page)
+        if violations:
+            failures[path] = violations
+    if language in ("ar", "zh-hans"):
+        screenshot(axe_page, f"audit-event-{language}")
+    assert failures == {}, f"accessibility violations in {language}: {failures}"

@@ -1,3 +1,12 @@
-from django.urls import URLPattern, URLResolver
+"""The JSON API: assembles each app's router into ``/api/v1/`` (OpenAPI at ``/api/v1/openapi.json``)."""
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from django.urls import URLPattern, URLResolver, path
+
+from nonpro.api import accounts, reference
+from nonpro.api.base import api
+
+# Each app adds its router here, under the prefix it owns.
+api.add_router("/", reference.router)
+api.add_router("/", accounts.router)
+
+urlpatterns: list[URLPattern | URLResolver] = [path("", api.urls)]

@@ -6,18 +6,53 @@ no channel filters on its own. Fail closed: an unknown role, tier, action or obj
 Vocabulary: ``Role`` (what a person is), ``Tier`` (how sensitive a piece of information is),
 ``Viewer`` (the roles a request really has — privileged roles count only once MFA is set up),
 actions (named strings such as ``"audit.view"``, each with one rule in ``ACTION_RULES``).
+
+Information tiers (DESIGN.md, docs/security.md):
+
+- PUBLIC: everyone.
+- OFFICIAL: signed-in national officials, vetted experts, reviewers and committee analysts. On an
+  object scoped to a State, the officials of that State only (officials of another State see its
+  PUBLIC information only).
+- COMMITTEE: committee analysts, the reviewers assigned to the object, and — on an object scoped
+  to a State — that State's national officials (a draft matrix is "COMMITTEE plus that State").
+- RESTRICTED: only the people holding an active need-to-know grant on the object
+  (``core.grants``); no role sees it by itself, not even an analyst or an administrator.
+
+Administrators get nothing beyond PUBLIC by their role alone (least privilege).
+
+The object protocol. Every object whose information has a tier implements four methods::
+
+    def policy_tier(self, field: str | None = None) -> str: ...
+        # the object's tier when field is None, else the tier of that field
+    def policy_fields(self) -> Iterable[str]: ...
+        # the names of the fields that may be shown (strip_fields reads these)
+    def policy_country_id(self) -> int | None: ...
+        # the id of the State the object belongs to, or None when it belongs to none
+    def policy_assigned_user_ids(self) -> set[int]: ...
+        # the ids of the reviewers assigned to the object
+
+A field is visible when the object is visible and the field's own tier allows it. An object that
+does not implement the protocol shows nothing; a tier string that is not a ``Tier`` shows nothing.
+Need-to-know grants attach to model instances with integer primary keys.
+
+Building blocks: ``can_see`` (one object or field), ``strip_fields`` (the visible fields only —
+absent, not null), ``visible`` (a queryset filtered in the database, so that counts and facets
+leak nothing), ``record_restricted_view`` (the audit event every view of RESTRICTED content needs),
+``can`` / ``policy_required`` / ``PolicyRequiredMixin`` / ``check_request`` for actions.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import operator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import wraps
-from typing import Any, ParamSpec
+from functools import reduce, wraps
+from typing import Any, ParamSpec, Protocol, runtime_checkable
 
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.db import models
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
@@ -139,6 +174,11 @@ def forget_viewer(user: Any) -> None:
 Rule = Callable[[Viewer, Any], bool]
 
 
+def _everyone(viewer: Viewer, obj: Any) -> bool:
+    """Allow the public too: for reference data that is published anyway."""
+    return True
+
+
 def _signed_in(viewer: Viewer, obj: Any) -> bool:
     return viewer.is_authenticated
 
@@ -156,11 +196,16 @@ ACTION_RULES: dict[str, Rule] = {
     "accounts.token.manage": _signed_in,
     "accounts.role.manage": _role(Role.ADMINISTRATOR),
     "accounts.user.disable": _role(Role.ADMINISTRATOR),
+    "accounts.profile.view": _signed_in,
+    "core.countries.view": _everyone,
     "experts.search": _role(Role.COMMITTEE_ANALYST),
+    "experts.view": _role(Role.COMMITTEE_ANALYST, Role.ADMINISTRATOR),
     "experts.vet": _role(Role.ADMINISTRATOR),
+    "experts.profile.edit": _role(Role.EXPERT, Role.REVIEWER),
     "audit.view": _role(Role.ADMINISTRATOR),
     "audit.export": _role(Role.ADMINISTRATOR),
     "admin.site": _role(Role.ADMINISTRATOR),
+    "need_to_know.grant": _role(Role.COMMITTEE_ANALYST),
 }
 
 
@@ -235,3 +280,279 @@ class PolicyRequiredMixin:
             return denial
         response: HttpResponse = super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
         return response
+
+
+# --- information tiers -----------------------------------------------------------------------
+
+
+@runtime_checkable
+class PolicyObject(Protocol):
+    """What an object with tiered information implements (see the module docstring)."""
+
+    def policy_tier(self, field: str | None = None) -> str: ...
+
+    def policy_fields(self) -> Iterable[str]: ...
+
+    def policy_country_id(self) -> int | None: ...
+
+    def policy_assigned_user_ids(self) -> set[int]: ...
+
+
+_PROTOCOL_METHODS = ("policy_tier", "policy_fields", "policy_country_id", "policy_assigned_user_ids")
+
+
+@dataclass(frozen=True)
+class Reach:
+    """Which objects of one tier a viewer reaches; every set part widens it, none narrows it."""
+
+    everything: bool = False
+    own_state_id: int | None = None  # objects scoped to this State
+    unscoped: bool = False  # objects scoped to no State
+    assigned_user_id: int | None = None  # objects this reviewer is assigned to
+    granted_user_id: int | None = None  # objects this person holds an active need-to-know grant on
+
+
+NOTHING = Reach()
+
+
+def _is_vetted_expert(viewer: Viewer) -> bool:
+    if not viewer.is_vetted:
+        return False
+    return viewer.has(Role.EXPERT)
+
+
+def _official_state(viewer: Viewer) -> int | None:
+    """Return the State of a national official (None for anyone else)."""
+    if not viewer.has(Role.NATIONAL_OFFICIAL):
+        return None
+    return viewer.country_id
+
+
+def _official_reach(viewer: Viewer) -> Reach:
+    if viewer.has(Role.COMMITTEE_ANALYST):
+        return Reach(everything=True)
+    if viewer.has(Role.REVIEWER):
+        return Reach(everything=True)
+    if _is_vetted_expert(viewer):
+        return Reach(everything=True)
+    state = _official_state(viewer)
+    if state is None:
+        return NOTHING
+    return Reach(own_state_id=state, unscoped=True)
+
+
+def _committee_reach(viewer: Viewer) -> Reach:
+    if viewer.has(Role.COMMITTEE_ANALYST):
+        return Reach(everything=True)
+    assigned = viewer.user_id if viewer.has(Role.REVIEWER) else None
+    return Reach(own_state_id=_official_state(viewer), assigned_user_id=assigned)
+
+
+def reach(viewer: Viewer, tier: str) -> Reach:
+    """Return which objects of ``tier`` the viewer reaches; an unknown tier reaches nothing."""
+    if tier == Tier.PUBLIC:
+        return Reach(everything=True)
+    if not viewer.is_authenticated:
+        return NOTHING
+    if tier == Tier.OFFICIAL:
+        return _official_reach(viewer)
+    if tier == Tier.COMMITTEE:
+        return _committee_reach(viewer)
+    if tier == Tier.RESTRICTED:
+        return Reach(granted_user_id=viewer.user_id)
+    return NOTHING
+
+
+def _implements_protocol(obj: Any) -> bool:
+    return all(callable(getattr(obj, name, None)) for name in _PROTOCOL_METHODS)
+
+
+def _grantable_model(model: type[models.Model]) -> bool:
+    """Return whether need-to-know grants can point at rows of ``model`` (integer primary keys)."""
+    pk = model._meta.pk
+    if pk is None:
+        return False
+    target = pk.target_field if isinstance(pk, models.ForeignKey) else pk
+    return isinstance(target, models.IntegerField)
+
+
+def _holds_grant(user_id: int, obj: Any) -> bool:
+    """Return whether ``user_id`` holds an active need-to-know grant on ``obj``."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from nonpro.core.models import NeedToKnowGrant
+
+    if not isinstance(obj, models.Model):
+        return False
+    if not _grantable_model(type(obj)):
+        return False
+    if obj.pk is None:
+        return False
+    content_type = ContentType.objects.get_for_model(obj)
+    grants = NeedToKnowGrant.objects.active().filter(user_id=user_id, content_type=content_type, object_id=obj.pk)
+    return bool(grants.exists())
+
+
+class _Judge:
+    """Answer tier questions about one object for one viewer; remembers the grant lookup."""
+
+    def __init__(self, viewer: Viewer, obj: Any) -> None:
+        self.viewer = viewer
+        self.obj = obj
+        self._grant: bool | None = None
+
+    def has_grant(self, user_id: int) -> bool:
+        if self._grant is None:
+            self._grant = _holds_grant(user_id, self.obj)
+        return self._grant
+
+    def reaches(self, tier: object) -> bool:
+        if not isinstance(tier, str):
+            return False
+        return self.within(reach(self.viewer, tier))
+
+    def within(self, scope: Reach) -> bool:
+        """Return whether the object lies in ``scope`` (one condition per line: coverage proves each)."""
+        if scope.everything:
+            return True
+        country_id = self.obj.policy_country_id()
+        if scope.own_state_id is not None and country_id == scope.own_state_id:
+            return True
+        if scope.unscoped and country_id is None:
+            return True
+        if scope.assigned_user_id is not None and scope.assigned_user_id in self.obj.policy_assigned_user_ids():
+            return True
+        return scope.granted_user_id is not None and self.has_grant(scope.granted_user_id)
+
+    def sees_object(self) -> bool:
+        if not _implements_protocol(self.obj):
+            return False
+        return self.reaches(self.obj.policy_tier(None))
+
+    def sees_field(self, field: str) -> bool:
+        if not self.sees_object():
+            return False
+        if field not in set(self.obj.policy_fields()):
+            return False
+        return self.reaches(self.obj.policy_tier(field))
+
+
+def can_see(viewer: Viewer, obj: Any, field: str | None = None) -> bool:
+    """Return whether ``viewer`` may see ``obj`` (``field`` is None) or one of its fields.
+
+    A field is visible only when the object is visible too; a field the object does not list in
+    ``policy_fields()`` is not.
+    """
+    judge = _Judge(viewer, obj)
+    if field is None:
+        return judge.sees_object()
+    return judge.sees_field(field)
+
+
+def strip_fields(viewer: Viewer, obj: Any) -> dict[str, Any]:
+    """Return ``{field: value}`` for the fields of ``obj`` that ``viewer`` may see — and no others.
+
+    A hidden field is absent, not null: that it exists is information too. Render or serialize
+    from this dictionary, never from the object itself.
+    """
+    judge = _Judge(viewer, obj)
+    if not judge.sees_object():
+        return {}
+    return {field: getattr(obj, field) for field in obj.policy_fields() if judge.sees_field(field)}
+
+
+def restricted_fields_shown(viewer: Viewer, obj: Any) -> list[str]:
+    """Return the RESTRICTED parts of ``obj`` that ``viewer`` sees: ``""`` for the object itself, then field names."""
+    judge = _Judge(viewer, obj)
+    if not judge.sees_object():
+        return []
+    shown = [""] if obj.policy_tier(None) == Tier.RESTRICTED else []
+    for field in obj.policy_fields():
+        if obj.policy_tier(field) == Tier.RESTRICTED and judge.sees_field(field):
+            shown.append(field)
+    return shown
+
+
+def record_restricted_view(viewer: Viewer, obj: Any, request: HttpRequest | None) -> Any:
+    """Write a ``restricted.viewed`` audit event when ``viewer`` is shown RESTRICTED information of ``obj``.
+
+    Call it wherever an object is rendered or serialized for a person (page, API, export, PDF,
+    e-mail). It returns the audit event, or ``None`` when nothing RESTRICTED is shown (then nothing
+    is written). The event names the fields, never their content.
+    """
+    from django.contrib.auth import get_user_model
+
+    from nonpro.core.audit.services import audit_record
+
+    shown = restricted_fields_shown(viewer, obj)
+    if not shown or viewer.user_id is None:
+        return None
+    actor = getattr(request, "user", None) if request is not None else None
+    if actor is None or getattr(actor, "pk", None) != viewer.user_id:
+        actor = get_user_model()._default_manager.get(pk=viewer.user_id)
+    fields = [field for field in shown if field]
+    summary = {"object": "" in shown, "fields": fields}
+    return audit_record(action="restricted.viewed", actor=actor, obj=obj, summary=summary, request=request)
+
+
+def _reach_condition(
+    scope: Reach,
+    model: type[models.Model],
+    *,
+    country_field: str | None,
+    assigned_field: str | None,
+) -> Q | None:
+    """Return the database condition for ``scope`` on ``model`` (``None``: no row is reached)."""
+    if scope.everything:
+        return Q()
+    parts: list[Q] = []
+    if scope.own_state_id is not None and country_field is not None:
+        parts.append(Q(**{country_field: scope.own_state_id}))
+    if scope.unscoped and country_field is None:
+        return Q()
+    if scope.unscoped:
+        parts.append(Q(**{f"{country_field}__isnull": True}))
+    if scope.assigned_user_id is not None and assigned_field is not None:
+        assigned = model._base_manager.filter(**{assigned_field: scope.assigned_user_id}).values("pk")
+        parts.append(Q(pk__in=assigned))
+    if scope.granted_user_id is not None and _grantable_model(model):
+        parts.append(Q(pk__in=_granted_ids(model, scope.granted_user_id)))
+    if not parts:
+        return None
+    return reduce(operator.or_, parts)
+
+
+def _granted_ids(model: type[models.Model], user_id: int) -> QuerySet[Any, Any]:
+    from django.contrib.contenttypes.models import ContentType
+
+    from nonpro.core.models import NeedToKnowGrant
+
+    content_type = ContentType.objects.get_for_model(model)
+    return NeedToKnowGrant.objects.active().filter(user_id=user_id, content_type=content_type).values("object_id")
+
+
+def visible[M: models.Model](
+    queryset: QuerySet[M, M],
+    viewer: Viewer,
+    *,
+    tier_field: str = "tier",
+    country_field: str | None = None,
+    assigned_field: str | None = None,
+) -> QuerySet[M, M]:
+    """Return the rows of ``queryset`` whose object tier ``viewer`` may see, filtered in the database.
+
+    ``tier_field`` holds the object's tier; ``country_field`` the State the row is scoped to
+    (give it for every State-scoped model: without it no row counts as scoped); ``assigned_field``
+    the lookup from the row to its assigned reviewers (a foreign key or many-to-many to the user).
+    Rows with an unknown tier are never returned. Field tiers are ``strip_fields``'s work.
+    """
+    conditions: list[Q] = []
+    for tier in Tier:
+        condition = _reach_condition(
+            reach(viewer, tier), queryset.model, country_field=country_field, assigned_field=assigned_field
+        )
+        if condition is not None:
+            conditions.append(Q(**{tier_field: tier.value}) & condition)
+    if not conditions:
+        return queryset.none()
+    return queryset.filter(reduce(operator.or_, conditions))

@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",  # allauth's MFA and session templates use it
     "django_tasks_db",
     "allauth",
     "allauth.account",
@@ -46,9 +47,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "nonpro.core.middleware.NoStoreForSignedInMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "nonpro.accounts.middleware.SessionTimeoutMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
+    "nonpro.accounts.middleware.MfaRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
 ]
@@ -100,9 +104,10 @@ AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
+    "nonpro.accounts.backends.PolicyPermissionBackend",
 ]
 LOGIN_URL = "account_login"
-LOGIN_REDIRECT_URL = "core:home"
+LOGIN_REDIRECT_URL = "accounts:profile"
 LOGOUT_REDIRECT_URL = "core:home"
 # Accounts (django-allauth): e-mail is the sign-in name and must be verified.
 ACCOUNT_LOGIN_METHODS = {"email"}
@@ -123,6 +128,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "nonpro.accounts.forms.MaximumLengthValidator", "OPTIONS": {"max_length": 128}},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
@@ -223,8 +229,83 @@ LOGGING = {
 
 # --- accounts: sessions, throttling, MFA enforcement (identity issue) -------------------------
 
+ACCOUNT_ADAPTER = "nonpro.accounts.adapter.AccountAdapter"
+# Changing e-mail, password or MFA asks for the password (or an MFA code) again when the last
+# authentication is older than ACCOUNT_REAUTHENTICATION_TIMEOUT seconds.
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
+MFA_REAUTHENTICATION_REQUIRED = True
+ACCOUNT_EMAIL_NOTIFICATIONS = True  # tell the person by e-mail when their password or e-mail address changed
+# No "remember me": the session cookie ends with the browser, and the timeouts below apply anyway.
+ACCOUNT_SESSION_REMEMBER = False
+MFA_RECOVERY_CODE_COUNT = 10
+# WebAuthn needs a secure context: https, or http://localhost (not http://127.0.0.1) for the demo.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = False
+MFA_PASSKEY_LOGIN_ENABLED = False
+
+# Sessions: signed out after SESSION_IDLE_TIMEOUT seconds without a request and, whatever the
+# activity, SESSION_ABSOLUTE_TIMEOUT seconds after sign-in (nonpro.accounts.middleware).
+SESSION_IDLE_TIMEOUT = env_int("NONPRO_SESSION_IDLE_TIMEOUT", 30 * 60)
+SESSION_ABSOLUTE_TIMEOUT = env_int("NONPRO_SESSION_ABSOLUTE_TIMEOUT", 12 * 60 * 60)
+if not 0 < SESSION_IDLE_TIMEOUT <= SESSION_ABSOLUTE_TIMEOUT:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        "NONPRO_SESSION_IDLE_TIMEOUT must be positive and at most NONPRO_SESSION_ABSOLUTE_TIMEOUT (seconds)."
+    )
+# The stored session (and a remembered cookie) outlives the last request by the idle timeout only.
+SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT
+
+# Throttling (allauth rate limits, kept in the default cache). Failed sign-ins are counted per
+# client IP address and per (account + IP address) — never per account alone, so that nobody can
+# lock someone else out by failing on purpose from their own address. "5/5m/key" means five failed
+# attempts in five minutes; the key of "login_failed" is the account and the IP address together
+# (nonpro.accounts.adapter.AccountAdapter). A successful sign-in does not count as a failure.
+ACCOUNT_RATE_LIMITS = {
+    "login": "30/m/ip",
+    "login_failed": "10/m/ip,60/h/ip,5/5m/key",
+    "signup": "20/m/ip,100/d/ip",
+    "reset_password": "20/m/ip,5/m/key",
+    "reset_password_from_key": "20/m/ip",
+    "change_password": "5/m/user",
+    "manage_email": "10/m/user",
+    "reauthenticate": "10/m/user",
+    "confirm_email": "1/3m/key",
+}
+# Behind N trusted reverse proxies, the client address is the N-th from the right of X-Forwarded-For.
+ALLAUTH_TRUSTED_PROXY_COUNT = env_int("NONPRO_TRUSTED_PROXY_COUNT", 0)
+
+# The cache holds rate-limit counters and used TOTP codes: memory of one process by default; set
+# NONPRO_CACHE_URL=redis://… when several processes serve the site, so that they share the counts.
+CACHE_URL = env_str("NONPRO_CACHE_URL", "")
+CACHES: dict[str, dict[str, object]] = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        if CACHE_URL.startswith(("redis://", "rediss://", "unix://"))
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "nonpro-default"}
+    )
+}
+
 # --- audit log: signing key and checkpoints ---------------------------------------------------
+# The Ed25519 key that signs checkpoints lives outside the database (docs/audit.md); the public
+# key is beside it with the suffix ".pub". AUDIT_ORIGIN names this log in every checkpoint note.
+AUDIT_SIGNING_KEY_FILE = Path(env_str("NONPRO_AUDIT_KEY_FILE", str(DATA_DIR / "keys" / "audit-ed25519.pem"))).resolve()
+AUDIT_ORIGIN = env_str("NONPRO_AUDIT_ORIGIN", ALLOWED_HOSTS[0] if ALLOWED_HOSTS else "nonpro")
 
 # --- API (django-ninja) and tokens -------------------------------------------------------------
 
+# django-ninja as an app only so that its bundled Swagger UI files are served from here, and
+# nonpro.api for its page template: the API documentation at /api/v1/docs works air-gapped and
+# under the strict CSP (no CDN, no inline script).
+INSTALLED_APPS += ["ninja", "nonpro.api"]
+NINJA_PAGINATION_PER_PAGE = 100
+NINJA_PAGINATION_MAX_LIMIT = 500
+# Personal API tokens: `last_used_at` is written at most this often, a token's use and its
+# rejections are audited at most once per interval (a replayed leaked token cannot flood the log).
+API_TOKEN_LAST_USED_RESOLUTION = env_int("NONPRO_API_TOKEN_LAST_USED_RESOLUTION", 60)
+API_TOKEN_AUDIT_INTERVAL = env_int("NONPRO_API_TOKEN_AUDIT_INTERVAL", 3600)
+
 # --- policy -----------------------------------------------------------------------------------
+
+# Need-to-know grants (RESTRICTED tier) and their renewals run for at most this many days.
+NEED_TO_KNOW_MAX_DAYS = env_int("NONPRO_NEED_TO_KNOW_MAX_DAYS", 90)

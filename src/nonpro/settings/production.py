@@ -16,6 +16,8 @@ if not ALLOWED_HOSTS:
 # Behind a TLS-terminating reverse proxy that sets X-Forwarded-Proto.
 if env_bool("NONPRO_BEHIND_PROXY", True):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # The client address is the one the proxy appends to X-Forwarded-For (throttling and audit use it).
+    ALLAUTH_TRUSTED_PROXY_COUNT = env_int("NONPRO_TRUSTED_PROXY_COUNT", 1)
 SECURE_SSL_REDIRECT = env_bool("NONPRO_SECURE_SSL_REDIRECT", True)
 SECURE_HSTS_SECONDS = env_int("NONPRO_HSTS_SECONDS", 31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("NONPRO_HSTS_INCLUDE_SUBDOMAINS", True)

@@ -1,4 +1,11 @@
-"""Audit events, chained by SHA-256, and the signed checkpoints that seal them."""
+"""Audit events, chained by SHA-256, and the signed checkpoints that seal them.
+
+Both tables are append-only: database triggers (``triggers.py``, created by migration 0001) refuse
+every UPDATE and DELETE, so changing history takes deliberate raw SQL that drops the triggers
+first — and ``nonpro audit verify`` then finds the change. On SQLite, Django rebuilds a table
+(and so loses its triggers) for many field changes: a later migration that alters these models
+must run ``triggers.create`` again at its end.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +19,11 @@ class AuditEvent(models.Model):
 
     seq = models.PositiveBigIntegerField(_("sequence number"), unique=True)
     created_at = models.DateTimeField(_("time (UTC)"))
+    # No database constraint and no cascade: deleting or disabling a person must never touch
+    # (and could never update) the events they are the actor of; ``actor_label`` keeps the e-mail.
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
-        verbose_name=_("actor"),
+        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False, null=True, blank=True,
+        related_name="+", verbose_name=_("actor"),
     )  # fmt: skip
     actor_label = models.CharField(_("actor as recorded"), max_length=254, blank=True)
     action = models.CharField(_("action"), max_length=100, db_index=True)
@@ -34,3 +43,23 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action}"
+
+
+class AuditCheckpoint(models.Model):
+    """A signed seal over events 1..``seq``: their count and RFC 6962 Merkle root, as a printable note."""
+
+    seq = models.PositiveBigIntegerField(_("last event covered"))
+    event_count = models.PositiveBigIntegerField(_("number of events"))
+    root = models.CharField(_("Merkle root"), max_length=64)
+    signature = models.CharField(_("Ed25519 signature (base64)"), max_length=100)
+    key_id = models.CharField(_("signing key id"), max_length=16)
+    created_at = models.DateTimeField(_("time (UTC)"))
+    note = models.TextField(_("signed note"))
+
+    class Meta:
+        verbose_name = _("audit checkpoint")
+        verbose_name_plural = _("audit checkpoints")
+        ordering = ["-seq", "-id"]
+
+    def __str__(self) -> str:
+        return f"checkpoint {self.event_count} events, root {self.root[:16]}"
