@@ -42,8 +42,8 @@ typecheck: install
 	$(BIN)/mypy
 
 checks: install
-	DJANGO_SETTINGS_MODULE=nonpro.settings.test $(BIN)/nonpro manage makemigrations --check --dry-run
-	DJANGO_SETTINGS_MODULE=nonpro.settings.test $(BIN)/nonpro manage check --fail-level WARNING
+	env -u NONPRO_TEST_DATABASE_URL DJANGO_SETTINGS_MODULE=nonpro.settings.test $(BIN)/nonpro manage makemigrations --check --dry-run
+	env -u NONPRO_TEST_DATABASE_URL DJANGO_SETTINGS_MODULE=nonpro.settings.test $(BIN)/nonpro manage check --fail-level WARNING
 
 translations: install system-deps
 	$(BIN)/python scripts/check_translations.py

@@ -74,3 +74,17 @@ def test_demo_administrator_signs_in_with_the_printed_secret() -> None:
 
     assert signed_in_email(client) == "admin@demo.nonpro.test"
     assert client.get("/en/admin/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_demo_reviewer_is_a_vetted_expert_and_the_expert_is_listed() -> None:
+    from nonpro.accounts.models import ExpertProfile
+    from nonpro.core.policy import viewer_for
+
+    demo_accounts_ensure()
+    reviewer = ExpertProfile.objects.get(user__email="reviewer@demo.nonpro.test")
+    assert reviewer.is_vetted()
+    assert viewer_for(reviewer.user).is_vetted
+    expert = ExpertProfile.objects.get(user__email="expert@demo.nonpro.test")
+    assert not expert.is_vetted()
+    assert "(demo)" in expert.affiliation

@@ -318,3 +318,47 @@ def test_a_crafted_admin_post_cannot_change_roles(admin: User, person: User) -> 
     assert person.display_name == "Renamed"
     assert _roles(person) == {("learner", None)}
     assert AuditEvent.objects.get(action="user.changed").summary == {"via": "admin", "fields": ["Display name"]}
+
+
+def test_point_of_contact_is_set_with_a_reason_audited_and_only_for_officials(
+    admin: User, person: User, make_user: MakeUser
+) -> None:
+    from django.db import IntegrityError, transaction
+
+    from nonpro.accounts.services import point_of_contact_set
+
+    official = make_user("poc@example.test", ["national_official"], country="KZ")
+    assert point_of_contact_set(
+        user=official, is_point_of_contact=True, reason="Named by the mission.", changed_by=admin
+    )
+    assert RoleAssignment.objects.get(user=official, role="national_official").is_point_of_contact
+    event = AuditEvent.objects.get(action="role.point_of_contact_set", object_id=str(official.pk))
+    assert event.summary == {"country": "KZ", "reason": "Named by the mission."}
+    # the same value again changes and records nothing
+    before = AuditEvent.objects.count()
+    assert not point_of_contact_set(user=official, is_point_of_contact=True, reason="Again.", changed_by=admin)
+    assert AuditEvent.objects.count() == before
+    # refused: no reason, not an official, not an administrator
+    with pytest.raises(AccountsError):
+        point_of_contact_set(user=official, is_point_of_contact=False, reason=" ", changed_by=admin)
+    with pytest.raises(AccountsError):
+        point_of_contact_set(user=person, is_point_of_contact=True, reason="No.", changed_by=admin)
+    with pytest.raises(PermissionDenied):
+        point_of_contact_set(user=official, is_point_of_contact=False, reason="No.", changed_by=person)
+    assert RoleAssignment.objects.get(user=official, role="national_official").is_point_of_contact
+    # the database refuses a point of contact on another role
+    with transaction.atomic(), pytest.raises(IntegrityError):
+        RoleAssignment.objects.filter(user=person, role="learner").update(is_point_of_contact=True)
+
+
+def test_administrator_designates_a_point_of_contact_on_the_roles_page(admin: User, make_user: MakeUser) -> None:
+    official = make_user("page-poc@example.test", ["national_official"], country="FR")
+    client = Client()
+    client.force_login(admin)
+    url = f"/en/accounts/people/{official.pk}/roles/"
+    page = client.get(url).content.decode()
+    assert "Point of contact of their State" in page
+    response = client.post(url, {"action": "point_of_contact", "poc-is_point_of_contact": "on", "poc-reason": "Named."})
+    assert response.status_code == 302
+    assert RoleAssignment.objects.get(user=official, role="national_official").is_point_of_contact
+    assert "point of contact" in client.get(url).content.decode()

@@ -108,3 +108,10 @@ class AccountStatusForm(forms.Form):
     """Disable or enable an account; a reason is required either way."""
 
     reason = ReasonField()
+
+
+class PointOfContactForm(forms.Form):
+    """Mark or unmark a national official as their State's point of contact, with a reason."""
+
+    is_point_of_contact = forms.BooleanField(label=_("Point of contact of their State"), required=False)
+    reason = ReasonField()

@@ -86,6 +86,11 @@ class RoleAssignment(models.Model):
         Country, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("State")
     )
     reason = models.TextField(_("reason"))
+    is_point_of_contact = models.BooleanField(
+        _("point of contact"),
+        default=False,
+        help_text=_("The official is a point of contact of their State for resolution 1540."),
+    )
     granted_by = models.ForeignKey(
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("granted by")
     )
@@ -100,6 +105,10 @@ class RoleAssignment(models.Model):
                 condition=models.Q(role="national_official", country__isnull=False)
                 | (~models.Q(role="national_official") & models.Q(country__isnull=True)),
                 name="role_assignment_country_only_for_officials",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(is_point_of_contact=False) | models.Q(role="national_official"),
+                name="role_assignment_point_of_contact_only_for_officials",
             ),
         ]
 

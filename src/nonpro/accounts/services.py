@@ -8,6 +8,7 @@ check the policy; ``None`` means the system itself (fixtures, ``nonpro demo``), 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from importlib import import_module
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -141,6 +142,35 @@ def role_revoke(
         request=request,
     )
     forget_viewer(user)
+    return True
+
+
+@transaction.atomic
+def point_of_contact_set(
+    *, user: User, is_point_of_contact: bool, reason: str, changed_by: User | None, request: HttpRequest | None = None
+) -> bool:
+    """Mark (or unmark) a national official as a point of contact of their State; return whether it changed."""
+    _require_allowed(changed_by, "accounts.role.manage", user)
+    reason = _require_reason(reason)
+    assignment = (
+        RoleAssignment.objects.select_for_update(of=("self",))
+        .select_related("country")
+        .filter(user=user, role=Role.NATIONAL_OFFICIAL)
+        .first()
+    )
+    if assignment is None:
+        raise AccountsError("Only a national official can be a point of contact.", code="not_official")
+    if assignment.is_point_of_contact == is_point_of_contact:
+        return False
+    assignment.is_point_of_contact = is_point_of_contact
+    assignment.save(update_fields=["is_point_of_contact"])
+    audit_record(
+        action="role.point_of_contact_set" if is_point_of_contact else "role.point_of_contact_unset",
+        actor=changed_by,
+        obj=user,
+        summary={"country": assignment.country.alpha2 if assignment.country else None, "reason": reason},
+        request=request,
+    )
     return True
 
 
@@ -290,4 +320,30 @@ def demo_accounts_ensure() -> list[DemoAccount]:
             )
         if account.totp_secret:
             _demo_mfa_ensure(user, account.totp_secret)
+    _demo_experts_ensure()
     return list(DEMO_ACCOUNTS)
+
+
+def _demo_experts_ensure() -> None:
+    """Give the demo expert and reviewer directory profiles, and vet the reviewer, once."""
+    from nonpro.accounts.experts import expert_profile_update, expert_vet
+    from nonpro.accounts.models import ExpertProfile, VettingStatus
+
+    profiles = {
+        "expert@demo.nonpro.test": ("Synthetic University (demo)", "academic", ["chemical", "export_control"]),
+        "reviewer@demo.nonpro.test": ("Synthetic Institute (demo)", "scientific", ["biological", "law"]),
+    }
+    for email, (affiliation, community, expertise) in profiles.items():
+        user = User.objects.get(email=email)
+        if not ExpertProfile.objects.filter(user=user).exists():
+            expert_profile_update(
+                user=user, affiliation=affiliation, community=community, expertise=expertise, languages=["en", "fr"]
+            )
+    reviewer = ExpertProfile.objects.get(user__email="reviewer@demo.nonpro.test")
+    if reviewer.vetting_status != VettingStatus.VETTED:
+        expert_vet(
+            profile=reviewer,
+            vetted_by=User.objects.get(email="admin@demo.nonpro.test"),
+            until=timezone.localdate() + timedelta(days=365),
+            reason="Demo: the reviewer is a vetted expert.",
+        )

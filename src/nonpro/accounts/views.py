@@ -21,7 +21,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from nonpro.accounts import services
-from nonpro.accounts.forms import AccountStatusForm, ProfileForm, RoleGrantForm, RoleRevokeForm
+from nonpro.accounts.forms import AccountStatusForm, PointOfContactForm, ProfileForm, RoleGrantForm, RoleRevokeForm
 from nonpro.accounts.models import Role, RoleAssignment, User
 from nonpro.core.models import Country
 from nonpro.core.policy import can, check_request, policy_required, viewer_for
@@ -37,6 +37,7 @@ class RoleRow:
     granted_at: Any
     granted_by: str
     reason: str
+    is_point_of_contact: bool = False
 
 
 def _role_rows(user: User) -> list[RoleRow]:
@@ -53,6 +54,7 @@ def _role_rows(user: User) -> list[RoleRow]:
             granted_at=assignment.granted_at,
             granted_by=str(assignment.granted_by) if assignment.granted_by else "",
             reason=assignment.reason,
+            is_point_of_contact=assignment.is_point_of_contact,
         )
         for assignment in assignments
     ]
@@ -131,50 +133,75 @@ def people(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/people.html", {"page": page, "rows": rows, "query": query})
 
 
+def _apply_grant(request: HttpRequest, person: User, actor: User) -> tuple[bool, Any]:
+    form = RoleGrantForm(request.POST, prefix="grant")
+    if not form.is_valid():
+        return False, form
+    alpha2 = form.cleaned_data["country"]
+    country = Country.objects.get(alpha2=alpha2) if alpha2 else None
+    role = Role(form.cleaned_data["role"])
+    granted = services.role_grant(
+        user=person, role=role, reason=form.cleaned_data["reason"], granted_by=actor, country=country, request=request
+    )
+    if granted:
+        messages.success(request, _("The role %(role)s was granted.") % {"role": role.label})
+    else:
+        messages.info(request, _("This person already holds the role %(role)s.") % {"role": role.label})
+    return True, form
+
+
+def _apply_revoke(request: HttpRequest, person: User, actor: User) -> tuple[bool, Any]:
+    form = RoleRevokeForm(request.POST, prefix="revoke")
+    if not form.is_valid():
+        return False, form
+    role = Role(form.cleaned_data["role"])
+    if services.role_revoke(
+        user=person, role=role, reason=form.cleaned_data["reason"], revoked_by=actor, request=request
+    ):
+        messages.success(request, _("The role %(role)s was revoked.") % {"role": role.label})
+    return True, form
+
+
+def _apply_point_of_contact(request: HttpRequest, person: User, actor: User) -> tuple[bool, Any]:
+    form = PointOfContactForm(request.POST, prefix="poc")
+    if not form.is_valid():
+        return False, form
+    services.point_of_contact_set(
+        user=person,
+        is_point_of_contact=form.cleaned_data["is_point_of_contact"],
+        reason=form.cleaned_data["reason"],
+        changed_by=actor,
+        request=request,
+    )
+    messages.success(request, _("The point-of-contact designation was saved."))
+    return True, form
+
+
+def _apply_status(request: HttpRequest, person: User, actor: User, *, disable: bool) -> tuple[bool, Any]:
+    form = AccountStatusForm(request.POST, prefix="status")
+    if not form.is_valid():
+        return False, form
+    reason = form.cleaned_data["reason"]
+    if disable:
+        services.user_disable(user=person, reason=reason, disabled_by=actor, request=request)
+        messages.success(request, _("The account was disabled and its sessions were ended."))
+    else:
+        services.user_enable(user=person, reason=reason, enabled_by=actor, request=request)
+        messages.success(request, _("The account was enabled."))
+    return True, form
+
+
 def _apply(request: HttpRequest, person: User, action: str) -> tuple[bool, Any]:
     """Run the administrator's ``action`` on ``person``; return (done, the bound form to show again)."""
     actor = _signed_in_user(request)
     if action == "grant":
-        form: Any = RoleGrantForm(request.POST, prefix="grant")
-        if form.is_valid():
-            alpha2 = form.cleaned_data["country"]
-            country = Country.objects.get(alpha2=alpha2) if alpha2 else None
-            role = Role(form.cleaned_data["role"])
-            if services.role_grant(
-                user=person,
-                role=role,
-                reason=form.cleaned_data["reason"],
-                granted_by=actor,
-                country=country,
-                request=request,
-            ):
-                messages.success(request, _("The role %(role)s was granted.") % {"role": role.label})
-            else:
-                messages.info(request, _("This person already holds the role %(role)s.") % {"role": role.label})
-            return True, form
-        return False, form
+        return _apply_grant(request, person, actor)
     if action == "revoke":
-        form = RoleRevokeForm(request.POST, prefix="revoke")
-        if form.is_valid():
-            role = Role(form.cleaned_data["role"])
-            if services.role_revoke(
-                user=person, role=role, reason=form.cleaned_data["reason"], revoked_by=actor, request=request
-            ):
-                messages.success(request, _("The role %(role)s was revoked.") % {"role": role.label})
-            return True, form
-        return False, form
+        return _apply_revoke(request, person, actor)
+    if action == "point_of_contact":
+        return _apply_point_of_contact(request, person, actor)
     if action in ("disable", "enable"):
-        form = AccountStatusForm(request.POST, prefix="status")
-        if form.is_valid():
-            reason = form.cleaned_data["reason"]
-            if action == "disable":
-                services.user_disable(user=person, reason=reason, disabled_by=actor, request=request)
-                messages.success(request, _("The account was disabled and its sessions were ended."))
-            else:
-                services.user_enable(user=person, reason=reason, enabled_by=actor, request=request)
-                messages.success(request, _("The account was enabled."))
-            return True, form
-        return False, form
+        return _apply_status(request, person, actor, disable=action == "disable")
     raise PermissionDenied
 
 
@@ -187,6 +214,10 @@ def person_roles(request: HttpRequest, user_id: int) -> HttpResponse:
     grant_form = RoleGrantForm(prefix="grant")
     revoke_form: Any = None
     status_form = AccountStatusForm(prefix="status")
+    official = person.role_assignments.filter(role=Role.NATIONAL_OFFICIAL).first()
+    poc_form = PointOfContactForm(
+        prefix="poc", initial={"is_point_of_contact": bool(official and official.is_point_of_contact)}
+    )
     if request.method == "POST":
         action = request.POST.get("action", "")
         if action in ("disable", "enable"):
@@ -204,6 +235,8 @@ def person_roles(request: HttpRequest, user_id: int) -> HttpResponse:
             grant_form = bound
         elif action == "revoke":
             revoke_form = bound
+        elif action == "point_of_contact":
+            poc_form = bound
         else:
             status_form = bound
     viewer = viewer_for(_signed_in_user(request))
@@ -214,6 +247,7 @@ def person_roles(request: HttpRequest, user_id: int) -> HttpResponse:
         "revoke_role": revoke_form.data.get("revoke-role", "") if revoke_form is not None else "",
         "revoke_errors": revoke_form.errors.get("reason") if revoke_form is not None else None,
         "status_form": status_form,
+        "poc_form": poc_form if official is not None else None,
         "may_change_status": can(viewer, "accounts.user.disable", person) and person.pk != viewer.user_id,
     }
     return render(request, "accounts/person_roles.html", context, status=400 if request.method == "POST" else 200)
@@ -227,5 +261,6 @@ def _refusal(error: services.AccountsError) -> str:
         "own_account": _("You cannot disable your own account."),
         "state_binding": _("A national official is bound to exactly one State; other roles are bound to none."),
         "reason_required": _("A reason is required."),
+        "not_official": _("Only a national official can be a point of contact."),
     }
     return refusals.get(error.code, _("The change was refused."))
