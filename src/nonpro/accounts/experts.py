@@ -300,6 +300,27 @@ def expert_profile_update(
     return profile
 
 
+def _vetting_saved(
+    profile: ExpertProfile, *, action: str, actor: User, before: dict[str, Any], request: HttpRequest | None
+) -> ExpertProfile:
+    """Save a vetting decision, record it (before and after, with its reason) and refresh the policy's view."""
+    profile.save()
+    audit_record(
+        action=action,
+        actor=actor,
+        obj=profile,
+        summary={
+            "expert": profile.user.email,
+            "before": before,
+            "after": _vetting_state(profile),
+            "reason": profile.vetting_reason,
+        },
+        request=request,
+    )
+    forget_viewer(profile.user)
+    return profile
+
+
 @transaction.atomic
 def expert_vet(
     *, profile: ExpertProfile, vetted_by: User, until: date, reason: str, request: HttpRequest | None = None
@@ -332,16 +353,7 @@ def expert_vet(
     locked.vetted_at = timezone.now()
     locked.vetted_until = until
     locked.vetting_reason = reason.strip()
-    locked.save()
-    audit_record(
-        action="experts.vetting.grant",
-        actor=vetted_by,
-        obj=locked,
-        summary={"expert": profile.user.email, "before": before, "after": _vetting_state(locked), "reason": reason},
-        request=request,
-    )
-    forget_viewer(profile.user)
-    return locked
+    return _vetting_saved(locked, action="experts.vetting.grant", actor=vetted_by, before=before, request=request)
 
 
 @transaction.atomic
@@ -356,16 +368,7 @@ def expert_vetting_revoke(
     before = _vetting_state(locked)
     locked.vetting_status = VettingStatus.REVOKED
     locked.vetting_reason = reason.strip()
-    locked.save()
-    audit_record(
-        action="experts.vetting.revoke",
-        actor=revoked_by,
-        obj=locked,
-        summary={"expert": profile.user.email, "before": before, "after": _vetting_state(locked), "reason": reason},
-        request=request,
-    )
-    forget_viewer(profile.user)
-    return locked
+    return _vetting_saved(locked, action="experts.vetting.revoke", actor=revoked_by, before=before, request=request)
 
 
 @transaction.atomic

@@ -72,10 +72,13 @@ def canonical_content(
     return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-def event_content(event: AuditEvent) -> bytes:
-    """Return the canonical content of a stored event (what its ``hash`` must match)."""
+def event_content(event: AuditEvent, *, seq: int | None = None) -> bytes:
+    """Return the canonical content of a stored event (what its ``hash`` must match).
+
+    ``seq`` replaces the event's own sequence number (the verifier uses it to recognise renumbering).
+    """
     return canonical_content(
-        seq=event.seq,
+        seq=event.seq if seq is None else seq,
         created_at=event.created_at,
         actor_id=event.actor_id,
         actor_label=event.actor_label,

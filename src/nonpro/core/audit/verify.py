@@ -20,7 +20,7 @@ from nonpro.core.audit import triggers
 from nonpro.core.audit.merkle import MerkleAccumulator
 from nonpro.core.audit.models import AuditCheckpoint, AuditEvent
 from nonpro.core.audit.notes import Note, NoteError, note_parse, note_verify
-from nonpro.core.audit.services import GENESIS_HASH, canonical_content, event_content
+from nonpro.core.audit.services import GENESIS_HASH, event_content
 
 
 class Problem(enum.StrEnum):
@@ -160,20 +160,7 @@ class _Chain:
 
 def _hash_with_seq(event: AuditEvent, seq: int) -> str:
     """Return the hash the event would have with another sequence number (to recognise renumbering)."""
-    content = canonical_content(
-        seq=seq,
-        created_at=event.created_at,
-        actor_id=event.actor_id,
-        actor_label=event.actor_label,
-        action=event.action,
-        object_type=event.object_type,
-        object_id=event.object_id,
-        summary=event.summary,
-        ip_address=event.ip_address,
-        user_agent=event.user_agent,
-        prev_hash=event.prev_hash,
-    )
-    return hashlib.sha256(content).hexdigest()
+    return hashlib.sha256(event_content(event, seq=seq)).hexdigest()
 
 
 def _seal_check(seal: _Seal, accumulator: MerkleAccumulator, last_present: int, report: Report) -> None:
