@@ -303,10 +303,8 @@ def demo_accounts_ensure() -> list[DemoAccount]:
     for account in DEMO_ACCOUNTS:
         user = User.objects.filter(email=account.email).first()
         if user is None:
-            is_admin = Role.ADMINISTRATOR in account.roles
-            user = User.objects.create_user(
-                account.email, account.password, is_staff=is_admin, is_superuser=is_admin, display_name=""
-            )
+            # No superuser flag: what the administrator may do comes from the role, through the policy.
+            user = User.objects.create_user(account.email, account.password, display_name="")
             audit_record(action="user.created", obj=user, summary={"demo": True})
         EmailAddress.objects.get_or_create(user=user, email=account.email, defaults={"verified": True, "primary": True})
         country = Country.objects.get(alpha2=account.country_alpha2) if account.country_alpha2 else None
