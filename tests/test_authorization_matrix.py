@@ -168,9 +168,17 @@ def test_url_answers_each_persona_as_the_matrix_says(name: str, people: dict[str
     assert actual == expected, url
 
 
-# Records written only by services (need-to-know grants: reason and audit event) or by the task queue
+# Records written only by services (need-to-know grants, register entries: reason, revision, audit event)
+# or by the task queue
 # cannot be added in the admin.
-ADMIN_READ_ONLY = {"admin:core_needtoknowgrant_add", "admin:django_tasks_database_dbtaskresult_add"}
+ADMIN_READ_ONLY = {
+    "admin:core_needtoknowgrant_add",
+    "admin:django_tasks_database_dbtaskresult_add",
+    "admin:register_entry_add",
+    "admin:register_entryrevision_add",
+    "admin:register_reviewassignment_add",
+    "admin:register_entryidcounter_add",
+}
 
 
 def test_admin_site_is_for_administrators_only(people: dict[str, Any]) -> None:

@@ -190,6 +190,32 @@ def _role(*roles: str) -> Rule:
     return rule
 
 
+#: Who may propose register entries (a reviewer is a vetted expert; analysts draft from scanning).
+_ENTRY_PROPOSERS = (Role.EXPERT, Role.REVIEWER, Role.COMMITTEE_ANALYST)
+
+
+def _draft_author(viewer: Viewer, obj: Any) -> bool:
+    """Return whether ``obj`` is a register draft created by ``viewer``, who may still propose."""
+    if obj is None or getattr(obj, "status", None) != "draft":
+        return False
+    if viewer.user_id is None or getattr(obj, "created_by_id", None) != viewer.user_id:
+        return False
+    return any(viewer.has(role) for role in _ENTRY_PROPOSERS)
+
+
+def _analyst_or_draft_author(viewer: Viewer, obj: Any) -> bool:
+    return viewer.has(Role.COMMITTEE_ANALYST) or _draft_author(viewer, obj)
+
+
+def _analyst_or_assigned_reviewer(viewer: Viewer, obj: Any) -> bool:
+    if viewer.has(Role.COMMITTEE_ANALYST):
+        return True
+    assigned = getattr(obj, "policy_assigned_user_ids", None)
+    if not callable(assigned) or viewer.user_id is None or not viewer.has(Role.REVIEWER):
+        return False
+    return viewer.user_id in assigned()
+
+
 #: One rule per action; an action missing here is denied to everyone.
 ACTION_RULES: dict[str, Rule] = {
     "accounts.profile.edit": _signed_in,
@@ -206,6 +232,16 @@ ACTION_RULES: dict[str, Rule] = {
     "audit.export": _role(Role.ADMINISTRATOR),
     "admin.site": _role(Role.ADMINISTRATOR),
     "need_to_know.grant": _role(Role.COMMITTEE_ANALYST),
+    # The register (nonpro.register): object-level conditions on an entry, read by duck typing.
+    "register.entry.propose": _role(*_ENTRY_PROPOSERS),
+    "register.entry.edit": _analyst_or_draft_author,
+    "register.entry.submit": _analyst_or_draft_author,
+    "register.review.assign": _role(Role.COMMITTEE_ANALYST),
+    "register.review.start": _role(Role.COMMITTEE_ANALYST),
+    "register.entry.publish": _role(Role.COMMITTEE_ANALYST),
+    "register.entry.reject": _role(Role.COMMITTEE_ANALYST),
+    "register.entry.withdraw": _role(Role.COMMITTEE_ANALYST),
+    "register.entry.classify": _analyst_or_assigned_reviewer,
 }
 
 
