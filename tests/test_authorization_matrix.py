@@ -39,6 +39,7 @@ ANALYST = row(LOGIN, DENY, DENY, DENY, DENY, DENY, OK, DENY)
 POST_ONLY = row(POST, POST, POST, POST, POST, POST, POST, POST)
 # MFA pages: people without an authenticator have nothing to show (404) or are sent to set one up.
 MFA_HOLDERS_AWAY = row(LOGIN, GONE, GONE, GONE, GONE, AWAY, AWAY, AWAY)
+NOBODY_FINDS = row(GONE, GONE, GONE, GONE, GONE, GONE, GONE, GONE)
 
 Kwargs = Callable[[dict[str, Any]], dict[str, Any]]
 NO_KWARGS: Kwargs = lambda people: {}  # noqa: E731
@@ -51,6 +52,9 @@ MATRIX: dict[str, tuple[dict[str, str], Kwargs]] = {
     "horizon:index": (EVERYONE, NO_KWARGS),
     "matrices:index": (EVERYONE, NO_KWARGS),
     "training:index": (EVERYONE, NO_KWARGS),
+    # register entries: a published one for everyone; another's draft for nobody but its proposer and analysts
+    "register:entry": (EVERYONE, lambda people: {"rsd_id": people["published_entry"]}),
+    "register:history": (EVERYONE, lambda people: {"rsd_id": people["published_entry"]}),
     "healthz": (EVERYONE, NO_KWARGS),
     # sign-in, sign-up, password reset and e-mail confirmation (allauth)
     "account_login": (ANONYMOUS_ONLY, NO_KWARGS),
@@ -113,6 +117,10 @@ MATRIX: dict[str, tuple[dict[str, str], Kwargs]] = {
     "api-1:countries": (EVERYONE, NO_KWARGS),
     "api-1:me": (row(NOAUTH, NOAUTH, NOAUTH, NOAUTH, NOAUTH, NOAUTH, NOAUTH, NOAUTH), NO_KWARGS),
     "api-1:experts": (row(NOAUTH, NOAUTH, NOAUTH, NOAUTH, NOAUTH, NOAUTH, NOAUTH, NOAUTH), NO_KWARGS),
+    # the register API: a session counts as anonymous; nobody sees an entry that does not exist
+    "api-1:register-entries": (EVERYONE, NO_KWARGS),
+    "api-1:register-entry": (NOBODY_FINDS, lambda people: {"rsd_id": "RSD-2026-99999"}),
+    "api-1:register-entry-history": (NOBODY_FINDS, lambda people: {"rsd_id": "RSD-2026-99999"}),
 }
 # The Django admin is for administrators with MFA; everyone else is sent to sign in.
 ADMIN_SITE = row(LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, OK)
@@ -141,10 +149,34 @@ def outcome(response: Any) -> str:
 
 @pytest.fixture
 def people(make_user: MakeUser) -> dict[str, Any]:
-    return {
+    people: dict[str, Any] = {
         persona: make_user(f"{persona}@example.test", roles, country=country) if persona != "anonymous" else None
         for persona, (roles, country) in ROLE_PERSONAS.items()
     }
+    people["published_entry"] = _published_entry(people["expert"], people["analyst"], make_user)
+    return people
+
+
+def _published_entry(expert: Any, analyst: Any, make_user: MakeUser) -> str:
+    """Propose, review and publish one synthetic entry through the services; return its identifier."""
+    from nonpro.register import services
+
+    entry = services.entry_create_draft(
+        by=expert,
+        values={
+            "title": "Synthetic example: a published entry",
+            "summary": "Synthetic example: a policy-level summary.",
+            "domains": ["chemical"],
+        },
+    )
+    entry = services.entry_submit(entry=entry, expected_version=entry.version, by=expert)
+    for number in (1, 2):
+        reviewer = make_user(f"matrix-reviewer-{number}@example.test", ["expert", "reviewer"])
+        services.review_assign(entry=entry, reviewer=reviewer, by=analyst)
+    entry.refresh_from_db()
+    entry = services.entry_start_review(entry=entry, expected_version=entry.version, by=analyst)
+    entry = services.entry_publish(entry=entry, expected_version=entry.version, by=analyst)
+    return str(entry.rsd_id)
 
 
 def client_for(person: Any) -> Client:
@@ -208,7 +240,12 @@ API_MATRIX: dict[str, dict[str, str]] = {
     "/api/v1/me": row(NOAUTH, OK, OK, OK, OK, OK, OK, OK),
     "/api/v1/experts": row(NOAUTH, DENY, DENY, DENY, DENY, DENY, OK, DENY),
     "/api/v1/openapi.json": EVERYONE,
+    "/api/v1/register/entries": EVERYONE,
+    # an unknown (or hidden) entry: the same 404 for everyone (tests/register/test_api.py covers visible ones)
+    "/api/v1/register/entries/{rsd_id}": NOBODY_FINDS,
+    "/api/v1/register/entries/{rsd_id}/history": NOBODY_FINDS,
 }
+PATH_PARAMETERS = {"rsd_id": "RSD-2026-99999"}
 
 
 def test_every_api_operation_is_in_the_matrix() -> None:
@@ -229,5 +266,5 @@ def test_api_operations_by_token(path: str, people: dict[str, Any]) -> None:
         if people[persona] is not None:
             created = token_create(user=people[persona], name="matrix", scopes=["read"], expires_in_days=1)
             headers = {"Authorization": f"Bearer {created.raw}"}
-        actual[persona] = outcome(Client().get(path, headers=headers))
+        actual[persona] = outcome(Client().get(path.format(**PATH_PARAMETERS), headers=headers))
     assert actual == API_MATRIX[path]

@@ -192,3 +192,36 @@ def test_signed_in_pages_pass_axe(site: str, axe_page: Page, language: str) -> N
     if language in ("ar", "zh-hans"):
         screenshot(axe_page, f"audit-event-{language}")
     assert failures == {}, f"accessibility violations in {language}: {failures}"
+
+
+def test_register_entry_and_history_pass_axe(site: str, axe_page: Page) -> None:
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    from nonpro.accounts.models import User
+    from nonpro.accounts.services import role_grant
+    from nonpro.core.policy import PRIVILEGED_ROLES, Role
+    from tests.conftest import TEST_TOTP_SECRET
+    from tests.test_authorization_matrix import _published_entry
+
+    def make_user(email: str, roles: list[str], **_: object) -> User:
+        user = User.objects.create_user(email, "correct horse battery staple")
+        for role in roles:
+            role_grant(user=user, role=Role(role), reason="browser test", granted_by=None)
+        if set(roles) & PRIVILEGED_ROLES:
+            TOTP.activate(user, TEST_TOTP_SECRET)
+        return user
+
+    expert = make_user("expert@x.test", ["expert"])
+    analyst = make_user("analyst@x.test", ["committee_analyst"])
+    rsd_id = _published_entry(expert, analyst, make_user)  # type: ignore[arg-type]
+    failures = {}
+    for language in ("en", "ar"):
+        for path in (f"register/{rsd_id}/", f"register/{rsd_id}/history/", "register/"):
+            response = axe_page.goto(f"{site}/{language}/{path}")
+            assert response is not None
+            assert response.status == 200, path
+            violations = run_axe(axe_page)
+            if violations:
+                failures[f"{language}/{path}"] = violations
+    screenshot(axe_page, "register-ar")
+    assert failures == {}

@@ -1,9 +1,565 @@
-from django.http import HttpRequest, HttpResponse
+"""Read-only pages of the register: the list with filters, one entry, and its change history.
+
+Views read only through the selectors (``entries_visible_to``, ``entries_with_visible_part``,
+``entry_get_visible``, ``entry_data_for``, ``entry_history_for``) and never read an entry's fields
+themselves: what they show is the selector's dict, turned into display rows here. A hidden or
+missing entry is the same 404. Pages showing an entry call ``services.entry_view_record`` (the
+audit event for RESTRICTED content shown).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, cast
+
+from django import forms
+from django.core.paginator import Paginator
+from django.db import connection
+from django.db.models import Count, QuerySet, TextField
+from django.db.models.functions import Cast
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import get_language, get_language_info
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
+
+from nonpro.core.policy import Tier, Viewer, viewer_for
+from nonpro.core.translation import TranslationStatus
+from nonpro.register import services, taxonomy
+from nonpro.register.history import entry_history_for
+from nonpro.register.models import (
+    PUBLIC_STATUSES,
+    ConcernLevel,
+    CreditRole,
+    Entry,
+    PendingStatus,
+    RevisionEvent,
+    SourceType,
+    Status,
+)
+from nonpro.register.selectors import (
+    PREFETCH,
+    entries_visible_to,
+    entries_with_visible_part,
+    entry_data_for,
+    entry_get_visible,
+)
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+PAGE_SIZE = 25
+#: The concern levels a list can be filtered by ("not assessed" is no level).
+CONCERN_LEVELS: tuple[str, ...] = tuple(level for level in ConcernLevel.values if level)
+#: Taxonomy-coded fields and the kind of taxonomy each uses.
+TAXONOMY_FIELDS: dict[str, str] = {
+    "domains": "domain",
+    "technology_areas": "technology_area",
+    "control_lists": "control_list",
+    "obligations": "obligation",
+}
+#: Labels of the fields an entry page or its history may show (model labels, and the translated parts).
+FIELD_LABELS: dict[str, StrOrPromise] = {
+    "status": _("status"),
+    "pending_status": _("pending edit"),
+    "original_language": _("original language"),
+    "published_at": _("published at"),
+    "modified_at": _("modified at"),
+    "withdrawn_at": _("withdrawn at"),
+    "withdrawal_reason": _("reason for withdrawal"),
+    "rejection_reason": _("reason for rejection"),
+    "title": _("title"),
+    "title_translations": _("translations of the title"),
+    "translation_status": _("translation status"),
+    "summary": _("summary"),
+    "summary_translations": _("translations of the summary"),
+    "details": _("details"),
+    "domains": _("domains"),
+    "technology_areas": _("technology areas"),
+    "control_lists": _("control lists"),
+    "obligations": _("obligations of resolution 1540"),
+    "related": _("related entries"),
+    "concern_scores": _("concern scores"),
+    "concern_level": _("concern level"),
+    "concern_rationale": _("concern rationale"),
+    "first_reported": _("first reported"),
+    "sources": _("sources"),
+    "aliases": _("aliases"),
+    "credits": _("credits"),
+}
+#: Labels of coded values other than taxonomy codes.
+CHOICE_LABELS: dict[str, Mapping[str, StrOrPromise]] = {
+    "status": dict(Status.choices),
+    "pending_status": dict(PendingStatus.choices),
+}
+#: The facts about the record shown on an entry page.
+RECORD_SHOWN = ("status", "pending_status", "published_at", "modified_at", "withdrawn_at")
+#: The sections of an entry page, in order: heading and the fields shown in it.
+SECTIONS: tuple[tuple[StrOrPromise, tuple[str, ...]], ...] = (
+    (_("Details"), ("details",)),
+    (_("Classification"), ("domains", "technology_areas", "control_lists", "obligations")),
+    (_("Concern assessment"), ("concern_level", "concern_scores", "concern_rationale")),
+    (_("Sources"), ("first_reported", "sources", "aliases")),
+    (_("Credits"), ("credits",)),
+)
+
+
+def _language() -> str:
+    return get_language() or "en"
+
+
+def _tier_label(tier: str) -> StrOrPromise:
+    """Return the label of a tier that is not PUBLIC ("" for PUBLIC: nothing to mark)."""
+    if tier == Tier.PUBLIC:
+        return ""
+    return dict(Tier.choices).get(tier, Tier.RESTRICTED.label)
+
+
+def _language_name(code: str) -> str:
+    try:
+        return str(get_language_info(code)["name_translated"])
+    except KeyError:
+        return code
+
+
+def _is_empty(value: Any) -> bool:
+    return value is None or value in ("", [], {})
+
+
+# --- values shown as text ------------------------------------------------------------------------------
+
+
+def _code_label(kind: str, code: str, language: str) -> str:
+    try:
+        return taxonomy.load(kind).label(code, language)
+    except KeyError:
+        return code
+
+
+def _concern_label(code: str, language: str) -> str:
+    levels = taxonomy.rubric().levels
+    if code in levels:
+        return levels[code].label(language)
+    return str(dict(ConcernLevel.choices).get(code, code))
+
+
+def _when(value: Any) -> Any:
+    """Return a date or datetime for ``value`` (canonical ISO strings from the history included)."""
+    if isinstance(value, datetime | date):
+        return value
+    if isinstance(value, str):
+        return parse_datetime(value) or parse_date(value) or value
+    return value
+
+
+def _source_text(source: Mapping[str, Any]) -> str:
+    parts = [str(SourceType(source["type"]).label) if source.get("type") in SourceType.values else ""]
+    parts.append(str(source.get("citation", "")))
+    for key, label in (("doi", "DOI"), ("pmid", "PMID"), ("arxiv_id", "arXiv")):
+        if source.get(key):
+            parts.append(f"{label} {source[key]}")
+    if source.get("url"):
+        parts.append(str(source["url"]))
+    return " · ".join(part for part in parts if part)
+
+
+def _credit_text(credit: Mapping[str, Any]) -> str:
+    role = credit.get("role", "")
+    role_label = str(CreditRole(role).label) if role in CreditRole.values else str(role)
+    return f"{credit.get('name', '')} ({role_label})"
+
+
+def _taxonomy_items(name: str, value: Any, language: str) -> list[str]:
+    return [_code_label(TAXONOMY_FIELDS[name], code, language) for code in value]
+
+
+def _score_items(name: str, value: Any, language: str) -> list[str]:
+    criteria = taxonomy.rubric().criteria
+    return [
+        f"{criteria[code].label(language) if code in criteria else code}: {score}"
+        for code, score in sorted(value.items())
+    ]
+
+
+def _translation_status_items(name: str, value: Any, language: str) -> list[str]:
+    labels = dict(TranslationStatus.choices)
+    return [f"{_language_name(code)}: {labels.get(status, status)}" for code, status in sorted(value.items())]
+
+
+def _choice_items(name: str, value: Any, language: str) -> list[str]:
+    return [str(CHOICE_LABELS[name].get(str(value), value))]
+
+
+ITEM_FORMATS: dict[str, Callable[[str, Any, str], list[str]]] = {
+    **dict.fromkeys(TAXONOMY_FIELDS, _taxonomy_items),
+    **dict.fromkeys(CHOICE_LABELS, _choice_items),
+    "concern_level": lambda name, value, language: [_concern_label(str(value), language)],
+    "concern_scores": _score_items,
+    "sources": lambda name, value, language: [_source_text(source) for source in value],
+    "credits": lambda name, value, language: [_credit_text(credit) for credit in value],
+    "original_language": lambda name, value, language: [_language_name(str(value))],
+    "translation_status": _translation_status_items,
+}
+
+
+def _items(name: str, value: Any, language: str) -> list[str]:
+    """Return ``value`` of field ``name`` as lines of text in ``language`` (codes as labels)."""
+    if _is_empty(value):
+        return []
+    if name in ITEM_FORMATS:
+        return ITEM_FORMATS[name](name, value, language)
+    if isinstance(value, dict):
+        return [f"{_language_name(str(key))}: {item}" for key, item in sorted(value.items())]
+    if isinstance(value, list):
+        return [str(item) for item in value]
+    return [str(value)]
+
+
+@dataclass
+class Shown:
+    """One field as shown: its label, its lines (or a date), its tier label, and how to render it."""
+
+    name: str
+    label: StrOrPromise
+    lines: list[str] = field(default_factory=list)
+    when: Any = None
+    tier: StrOrPromise = ""
+    text: str = ""
+    links: list[str] = field(default_factory=list)
+
+
+def _shown(name: str, value: Any, tier: str, language: str) -> Shown | None:
+    """Return field ``name`` for display, or ``None`` when it is empty (nothing is shown for it)."""
+    if _is_empty(value):
+        return None
+    shown = Shown(name=name, label=FIELD_LABELS.get(name, name), tier=_tier_label(tier))
+    if name in {"details", "concern_rationale", "withdrawal_reason", "rejection_reason", "summary"}:
+        shown.text = str(value)
+    elif name == "related":
+        shown.links = [str(rsd_id) for rsd_id in value]
+    elif name in {"first_reported", "published_at", "modified_at", "withdrawn_at"}:
+        shown.when = _when(value)
+    else:
+        shown.lines = _items(name, value, language)
+    return shown
+
+
+# --- title and summary in the viewer's language --------------------------------------------------------
+
+
+@dataclass
+class Localized:
+    """A text in the page language, or in the original one with ``fallback`` set (then ``lang`` matters)."""
+
+    text: str
+    lang: str
+    bidi: bool
+    fallback: bool
+    outdated: bool
+
+
+def _localized(data: Mapping[str, Any], part: str, language: str) -> Localized | None:
+    """Return the title or summary (``part``) in ``language``, else in the original language; ``None`` if hidden."""
+    original = data.get(part)
+    if _is_empty(original):
+        return None
+    original_language = str(data.get("original_language") or "")
+    translations: Mapping[str, str] = data.get(f"{part}_translations") or {}
+    status: Mapping[str, str] = data.get("translation_status") or {}
+    if language != original_language and translations.get(language):
+        return Localized(
+            text=translations[language],
+            lang=language,
+            bidi=_bidi(language),
+            fallback=False,
+            outdated=status.get(language) == TranslationStatus.OUTDATED,
+        )
+    return Localized(
+        text=str(original),
+        lang=original_language,
+        bidi=_bidi(original_language),
+        fallback=bool(original_language) and language != original_language,
+        outdated=False,
+    )
+
+
+def _bidi(code: str) -> bool:
+    try:
+        return bool(get_language_info(code)["bidi"])
+    except KeyError:
+        return False
+
+
+# --- the list ------------------------------------------------------------------------------------------
+
+
+def _shows_status(viewer: Viewer) -> bool:
+    """Return whether ``viewer`` may see any unpublished entry (then the status filter is offered)."""
+    return entries_visible_to(viewer).exclude(status__in=sorted(PUBLIC_STATUSES)).exists()
+
+
+def _with_domain(entries: QuerySet[Entry], viewer: Viewer, code: str) -> QuerySet[Entry]:
+    """Keep the entries classified under domain ``code`` among those whose classification ``viewer`` sees."""
+    classified = entries_with_visible_part(viewer, "classification")
+    if connection.features.supports_json_field_contains:
+        matching = classified.filter(domains__contains=[code])
+    else:  # SQLite: the JSON text holds each code quoted; codes are checked against the taxonomy first.
+        matching = classified.annotate(domains_text=Cast("domains", TextField())).filter(
+            domains_text__contains=f'"{code}"'
+        )
+    return entries.filter(pk__in=matching.values("pk"))
+
+
+def _with_concern(entries: QuerySet[Entry], viewer: Viewer, level: str) -> QuerySet[Entry]:
+    """Keep the entries at concern ``level`` among those whose assessment ``viewer`` sees."""
+    assessed = entries_with_visible_part(viewer, "assessment").filter(concern_level=level)
+    return entries.filter(pk__in=assessed.values("pk"))
+
+
+@dataclass
+class Filters:
+    domain: str = ""
+    concern: str = ""
+    status: str = ""
+
+    def apply(self, entries: QuerySet[Entry], viewer: Viewer, *, skip: str = "") -> QuerySet[Entry]:
+        if self.domain and skip != "domain":
+            entries = _with_domain(entries, viewer, self.domain)
+        if self.concern and skip != "concern":
+            entries = _with_concern(entries, viewer, self.concern)
+        if self.status and skip != "status":
+            entries = entries.filter(status=self.status)
+        return entries
+
+    def active(self) -> bool:
+        return bool(self.domain or self.concern or self.status)
+
+
+class RegisterFilterForm(forms.Form):
+    """The list's filters; choices (with counts of what the viewer may see) are given per request."""
+
+    domain = forms.ChoiceField(label=_("Domain"), required=False)
+    concern = forms.ChoiceField(label=_("Concern level"), required=False)
+    status = forms.ChoiceField(label=_("Status"), required=False)
+
+    def __init__(
+        self,
+        data: Mapping[str, Any],
+        *,
+        domains: list[tuple[str, str]],
+        concerns: list[tuple[str, str]],
+        statuses: list[tuple[str, str]] | None,
+    ) -> None:
+        super().__init__(data)
+        self._set_choices("domain", _("All domains"), domains)
+        self._set_choices("concern", _("All concern levels"), concerns)
+        if statuses is None:
+            del self.fields["status"]
+        else:
+            self._set_choices("status", _("All statuses"), statuses)
+
+    def _set_choices(self, name: str, everything: StrOrPromise, choices: list[tuple[str, str]]) -> None:
+        field_ = cast("forms.ChoiceField", self.fields[name])
+        field_.choices = [("", everything), *choices]
+
+
+def _read_filters(request: HttpRequest, *, with_status: bool) -> Filters:
+    """Return the filters asked for; a value that is not a known code is ignored (the form shows it)."""
+    domain = request.GET.get("domain", "")
+    concern = request.GET.get("concern", "")
+    status = request.GET.get("status", "") if with_status else ""
+    return Filters(
+        domain=domain if domain in taxonomy.codes("domain", include_deprecated=True) else "",
+        concern=concern if concern in CONCERN_LEVELS else "",
+        status=status if status in Status.values else "",
+    )
+
+
+def _counted(label: str, count: int) -> str:
+    return str(_("%(label)s (%(count)s)") % {"label": label, "count": count})
+
+
+def _facets(
+    entries: QuerySet[Entry], viewer: Viewer, filters: Filters, *, with_status: bool, language: str
+) -> dict[str, list[tuple[str, str]] | None]:
+    """Return the filter choices with the number of entries each would list (counted as the filter filters)."""
+    domain_base = filters.apply(entries, viewer, skip="domain")
+    domains = [
+        (code, _counted(label, _with_domain(domain_base, viewer, code).count()))
+        for code, label in taxonomy.load("domain").choices(language)
+    ]
+    concern_base = filters.apply(entries, viewer, skip="concern")
+    assessed = entries_with_visible_part(viewer, "assessment").filter(pk__in=concern_base.values("pk"))
+    concern_counts = {
+        row["concern_level"]: row["count"]
+        for row in assessed.order_by().values("concern_level").annotate(count=Count("pk"))
+    }
+    concerns = [
+        (level, _counted(_concern_label(level, language), concern_counts.get(level, 0))) for level in CONCERN_LEVELS
+    ]
+    statuses: list[tuple[str, str]] | None = None
+    if with_status:
+        status_base = filters.apply(entries, viewer, skip="status")
+        status_counts = {
+            row["status"]: row["count"] for row in status_base.order_by().values("status").annotate(count=Count("pk"))
+        }
+        statuses = [(value, _counted(str(label), status_counts.get(value, 0))) for value, label in Status.choices]
+    return {"domains": domains, "concerns": concerns, "statuses": statuses}
+
+
+@dataclass
+class Row:
+    rsd_id: str
+    title: Localized | None
+    status: str
+    status_tier: StrOrPromise
+    domains: list[str]
+
+
+def _row(viewer: Viewer, entry: Entry, language: str) -> Row | None:
+    data = entry_data_for(viewer, entry)
+    if data is None:
+        return None
+    tiers: Mapping[str, str] = data["tiers"]
+    status = data.get("status")
+    return Row(
+        rsd_id=str(data["rsd_id"]),
+        title=_localized(data, "title", language),
+        status=_items("status", status, language)[0] if status else "",
+        status_tier=_tier_label(tiers.get("status", Tier.PUBLIC)),
+        domains=_items("domains", data.get("domains"), language),
+    )
+
+
+def _query_without_page(request: HttpRequest) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
 
 
 @require_safe
 def index(request: HttpRequest) -> HttpResponse:
-    """Describe the section until its issue lands (a page, not a dead link)."""
-    return render(request, "register/index.html")
+    """List the entries the viewer may see, newest first, with filters that work without JavaScript."""
+    viewer = viewer_for(request.user)
+    language = _language()
+    with_status = _shows_status(viewer)
+    filters = _read_filters(request, with_status=with_status)
+    entries = entries_visible_to(viewer)
+    facets = _facets(entries, viewer, filters, with_status=with_status, language=language)
+    form = RegisterFilterForm(
+        request.GET, domains=facets["domains"] or [], concerns=facets["concerns"] or [], statuses=facets["statuses"]
+    )
+    form.is_valid()
+    listed = filters.apply(entries, viewer).order_by("-pk").prefetch_related(*PREFETCH)
+    page = Paginator(listed, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [row for row in (_row(viewer, entry, language) for entry in page.object_list) if row is not None]
+    context = {
+        "form": form,
+        "page": page,
+        "rows": rows,
+        "query": _query_without_page(request),
+        "filtered": filters.active(),
+    }
+    return render(request, "register/index.html", context)
+
+
+# --- one entry -----------------------------------------------------------------------------------------
+
+
+def _visible_entry(viewer: Viewer, rsd_id: str) -> Entry:
+    entry = entry_get_visible(viewer, rsd_id)
+    if entry is None:
+        raise Http404
+    return entry
+
+
+def _pending(data: Mapping[str, Any], language: str) -> list[Shown]:
+    shown: list[Shown] = []
+    for name, cell in sorted((data.get("pending") or {}).items()):
+        item = _shown(name, cell["value"], str(cell["tier"]), language)
+        if item is not None:
+            shown.append(item)
+    return shown
+
+
+@require_safe
+def entry_detail(request: HttpRequest, rsd_id: str) -> HttpResponse:
+    """Show what the viewer may see of one entry — and nothing of what they may not."""
+    viewer = viewer_for(request.user)
+    entry = _visible_entry(viewer, rsd_id)
+    data = entry_data_for(viewer, entry)
+    if data is None:
+        raise Http404
+    services.entry_view_record(viewer=viewer, entry=entry, request=request)
+    language = _language()
+    tiers: Mapping[str, str] = data["tiers"]
+
+    def shown(name: str) -> Shown | None:
+        return _shown(name, data.get(name), tiers.get(name, Tier.RESTRICTED), language)
+
+    sections = []
+    for heading, names in SECTIONS:
+        fields = [item for item in (shown(name) for name in names) if item is not None]
+        if fields:
+            sections.append({"heading": heading, "fields": fields})
+    record = [item for item in (shown(name) for name in RECORD_SHOWN) if item is not None]
+    context = {
+        "rsd_id": data["rsd_id"],
+        "title": _localized(data, "title", language),
+        "title_tier": _tier_label(tiers.get("title", Tier.PUBLIC)),
+        "summary": _localized(data, "summary", language),
+        "summary_tier": _tier_label(tiers.get("summary", Tier.PUBLIC)),
+        "original_language": _language_name(str(data.get("original_language", ""))),
+        "record": record,
+        "withdrawal_reason": shown("withdrawal_reason"),
+        "rejection_reason": shown("rejection_reason"),
+        "sections": sections,
+        "related": shown("related"),
+        "pending": _pending(data, language),
+        "serial": data.get("serial"),
+    }
+    return render(request, "register/entry_detail.html", context)
+
+
+# --- history -------------------------------------------------------------------------------------------
+
+
+@require_safe
+def entry_history(request: HttpRequest, rsd_id: str) -> HttpResponse:
+    """Show the entry's revisions as the viewer may see them: when, event, who and why, old and new values."""
+    viewer = viewer_for(request.user)
+    entry = _visible_entry(viewer, rsd_id)
+    data = entry_data_for(viewer, entry)
+    if data is None:
+        raise Http404
+    services.entry_view_record(viewer=viewer, entry=entry, request=request)
+    language = _language()
+    events = dict(RevisionEvent.choices)
+    revisions = []
+    for item in reversed(entry_history_for(viewer, entry)):
+        changes = []
+        for change in item["changes"]:
+            name = change["field"]
+            changes.append(
+                {
+                    "label": FIELD_LABELS.get(name, name),
+                    "pending": change["pending"],
+                    "old": _shown(name, change.get("old"), str(change.get("old_tier", Tier.PUBLIC)), language),
+                    "new": _shown(name, change["new"], change["new_tier"], language),
+                }
+            )
+        revisions.append(
+            {
+                "serial": item["serial"],
+                "event": events.get(item["event"], item["event"]),
+                "changed_at": item["changed_at"],
+                "changed_by": item.get("changed_by", ""),
+                "reason": item.get("reason", ""),
+                "changes": changes,
+            }
+        )
+    context = {"rsd_id": data["rsd_id"], "title": _localized(data, "title", language), "revisions": revisions}
+    return render(request, "register/entry_history.html", context)
