@@ -732,15 +732,21 @@ def _clear_pending(entry: Entry) -> list[str]:
 # --- the workflow ----------------------------------------------------------------------------------------
 
 
+def _begin_step(entry: Entry, *, by: User, action: str, expected_version: int | None) -> Entry:
+    """Lock the entry and check, in this order, who may, the expected version and the state."""
+    entry = _lock(entry)
+    _require(viewer_for(by), action, entry)
+    _require_version(entry, expected_version)
+    _require_step(entry, action)
+    return entry
+
+
 @transaction.atomic
 def entry_submit(
     *, entry: Entry, by: User, expected_version: int | None = None, request: HttpRequest | None = None
 ) -> Entry:
     """Submit a draft (or the pending edit of a published entry) for review."""
-    entry = _lock(entry)
-    _require(viewer_for(by), SUBMIT, entry)
-    _require_version(entry, expected_version)
-    _require_step(entry, SUBMIT)
+    entry = _begin_step(entry, by=by, action=SUBMIT, expected_version=expected_version)
     if entry.status == Status.DRAFT:
         missing = [field for field in ("title", "summary", "domains") if not getattr(entry, field)]
         if missing:
@@ -765,10 +771,7 @@ def entry_start_review(
     *, entry: Entry, by: User, expected_version: int | None = None, request: HttpRequest | None = None
 ) -> Entry:
     """Take a submitted entry (or edit) into review."""
-    entry = _lock(entry)
-    _require(viewer_for(by), START_REVIEW, entry)
-    _require_version(entry, expected_version)
-    _require_step(entry, START_REVIEW)
+    entry = _begin_step(entry, by=by, action=START_REVIEW, expected_version=expected_version)
     if entry.status == Status.SUBMITTED:
         entry.status = Status.UNDER_REVIEW
     else:
@@ -790,10 +793,7 @@ def entry_publish(
     *, entry: Entry, by: User, expected_version: int | None = None, request: HttpRequest | None = None
 ) -> Entry:
     """Publish an entry under review, or apply the reviewed edit of a published one; bump ``serial``."""
-    entry = _lock(entry)
-    _require(viewer_for(by), PUBLISH, entry)
-    _require_version(entry, expected_version)
-    _require_step(entry, PUBLISH)
+    entry = _begin_step(entry, by=by, action=PUBLISH, expected_version=expected_version)
     reviewers = ReviewAssignment.objects.filter(entry=entry).count()
     if reviewers < REVIEWERS_REQUIRED:
         raise RegisterError(
@@ -829,10 +829,7 @@ def entry_reject(
     *, entry: Entry, reason: str, by: User, expected_version: int | None = None, request: HttpRequest | None = None
 ) -> Entry:
     """Reject a submitted entry (it stays, with its identifier and the reason) or discard a reviewed edit."""
-    entry = _lock(entry)
-    _require(viewer_for(by), REJECT, entry)
-    _require_version(entry, expected_version)
-    _require_step(entry, REJECT)
+    entry = _begin_step(entry, by=by, action=REJECT, expected_version=expected_version)
     reason = _require_reason(reason)
     discarded: list[str] = []
     if entry.status == Status.PUBLISHED:
@@ -858,10 +855,7 @@ def entry_withdraw(
     *, entry: Entry, reason: str, by: User, expected_version: int | None = None, request: HttpRequest | None = None
 ) -> Entry:
     """Withdraw a published entry: it stays readable, marked withdrawn, with its (public) reason; never deleted."""
-    entry = _lock(entry)
-    _require(viewer_for(by), WITHDRAW, entry)
-    _require_version(entry, expected_version)
-    _require_step(entry, WITHDRAW)
+    entry = _begin_step(entry, by=by, action=WITHDRAW, expected_version=expected_version)
     reason = _require_reason(reason)
     discarded = _clear_pending(entry)
     now = timezone.now()
