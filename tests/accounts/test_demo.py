@@ -36,7 +36,7 @@ def test_demo_twice_gives_the_same_rows_and_authenticators() -> None:
     demo_accounts_ensure()
 
     assert _snapshot() == first
-    assert len(first["users"]) == len(DEMO_ACCOUNTS) == 6
+    assert len(first["users"]) == len(DEMO_ACCOUNTS) == 7
 
 
 def test_every_role_has_a_demo_account_with_a_verified_address() -> None:

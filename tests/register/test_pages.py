@@ -189,9 +189,11 @@ def test_unpublished_entry_is_the_same_404_as_an_unknown_one(
 
 
 def test_unknown_identifier_of_any_shape_is_404(client: Client, db: None) -> None:
-    for rsd_id in ("RSD-2026-00001", "not-an-id", "RSD-2026-00001x"):
-        assert client.get(url("entry", rsd_id=rsd_id)).status_code == 404
-        assert client.get(url("history", rsd_id=rsd_id)).status_code == 404
+    assert client.get(url("entry", rsd_id="RSD-2026-00001")).status_code == 404
+    assert client.get(url("history", rsd_id="RSD-2026-00001")).status_code == 404
+    # Paths that are not identifiers match no route at all.
+    for path in ("not-an-id/", "RSD-2026-00001x/", "rsd-2026-00001/history/"):
+        assert client.get(f"/en/register/{path}").status_code == 404
 
 
 # --- signed in: analyst, proposer ----------------------------------------------------------------------

@@ -270,6 +270,7 @@ DEMO_ACCOUNTS = (
     _demo("official.kz@demo.nonpro.test", (Role.NATIONAL_OFFICIAL,), "KZ"),
     _demo("expert@demo.nonpro.test", (Role.EXPERT,)),
     _demo("reviewer@demo.nonpro.test", (Role.EXPERT, Role.REVIEWER)),
+    _demo("reviewer2@demo.nonpro.test", (Role.EXPERT, Role.REVIEWER)),
     _demo("analyst@demo.nonpro.test", (Role.COMMITTEE_ANALYST, Role.LEARNER)),
     _demo("admin@demo.nonpro.test", (Role.ADMINISTRATOR,)),
 )
@@ -330,6 +331,7 @@ def _demo_experts_ensure() -> None:
     profiles = {
         "expert@demo.nonpro.test": ("Synthetic University (demo)", "academic", ["chemical", "export_control"]),
         "reviewer@demo.nonpro.test": ("Synthetic Institute (demo)", "scientific", ["biological", "law"]),
+        "reviewer2@demo.nonpro.test": ("Synthetic Agency (demo)", "technical", ["nuclear", "export_control"]),
     }
     for email, (affiliation, community, expertise) in profiles.items():
         user = User.objects.get(email=email)
@@ -337,8 +339,9 @@ def _demo_experts_ensure() -> None:
             expert_profile_update(
                 user=user, affiliation=affiliation, community=community, expertise=expertise, languages=["en", "fr"]
             )
-    reviewer = ExpertProfile.objects.get(user__email="reviewer@demo.nonpro.test")
-    if reviewer.vetting_status != VettingStatus.VETTED:
+    for reviewer in ExpertProfile.objects.filter(
+        user__email__in=["reviewer@demo.nonpro.test", "reviewer2@demo.nonpro.test"]
+    ).exclude(vetting_status=VettingStatus.VETTED):
         expert_vet(
             profile=reviewer,
             vetted_by=User.objects.get(email="admin@demo.nonpro.test"),

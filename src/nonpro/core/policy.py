@@ -207,13 +207,15 @@ def _analyst_or_draft_author(viewer: Viewer, obj: Any) -> bool:
     return viewer.has(Role.COMMITTEE_ANALYST) or _draft_author(viewer, obj)
 
 
-def _analyst_or_assigned_reviewer(viewer: Viewer, obj: Any) -> bool:
-    if viewer.has(Role.COMMITTEE_ANALYST):
-        return True
+def _assigned_reviewer(viewer: Viewer, obj: Any) -> bool:
     assigned = getattr(obj, "policy_assigned_user_ids", None)
     if not callable(assigned) or viewer.user_id is None or not viewer.has(Role.REVIEWER):
         return False
     return viewer.user_id in assigned()
+
+
+def _analyst_or_assigned_reviewer(viewer: Viewer, obj: Any) -> bool:
+    return viewer.has(Role.COMMITTEE_ANALYST) or _assigned_reviewer(viewer, obj)
 
 
 #: One rule per action; an action missing here is denied to everyone.
@@ -242,6 +244,12 @@ ACTION_RULES: dict[str, Rule] = {
     "register.entry.reject": _role(Role.COMMITTEE_ANALYST),
     "register.entry.withdraw": _role(Role.COMMITTEE_ANALYST),
     "register.entry.classify": _analyst_or_assigned_reviewer,
+    "register.review.submit": _assigned_reviewer,
+    "register.trend_note.submit": _role(*_ENTRY_PROPOSERS),
+    "register.trend_note.view": _role(Role.COMMITTEE_ANALYST),
+    "register.dashboard.view": _role(Role.COMMITTEE_ANALYST),
+    "register.subscription.manage": _signed_in,
+    "register.report.view": _everyone,
 }
 
 

@@ -498,8 +498,26 @@ class EntryCredit(models.Model):
         return {"name": self.name, "role": self.role, "user": self.user_id}
 
 
+class ReviewRecommendation(models.TextChoices):
+    PUBLISH = "publish", _("Publish")
+    REVISE = "revise", _("Revise before publication")
+    REJECT = "reject", pgettext_lazy("review recommendation", "Reject")
+
+
 class ReviewAssignment(models.Model):
-    """A reviewer assigned to an entry: they see its COMMITTEE information and may classify it."""
+    """A reviewer assigned to an entry, and their review once done.
+
+    An assignment belongs to one review round: it is *open* until the analyst's decision (publish
+    or reject) closes it (``closed_at``). A reviewer has at most one open assignment per entry; an
+    edit of a published entry gets a new round of assignments. While assigned (open or closed) the
+    reviewer sees the entry's COMMITTEE information and may classify it.
+
+    The review: ``scores`` (criterion code of the concern rubric → score), the level the reviewer
+    proposes, comments, a recommendation and the confirmation that the entry holds no enabling
+    detail. ``completed_at`` is set when the review is submitted; a completed review is final.
+    ``conflict_note`` is the analyst's reason for assigning a reviewer who has declared a conflict
+    of interest (required then). ``reminded_at`` is when the last reminder was e-mailed.
+    """
 
     entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="review_assignments")
     reviewer = models.ForeignKey(
@@ -509,17 +527,146 @@ class ReviewAssignment(models.Model):
     assigned_at = models.DateTimeField(_("assigned at"), default=timezone.now)
     due_at = models.DateTimeField(_("due at"), null=True, blank=True)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    reminded_at = models.DateTimeField(_("last reminder at"), null=True, blank=True)
+    conflict_note = models.TextField(_("note on declared conflicts of interest"), blank=True)
+    scores = models.JSONField(_("rubric scores"), default=dict, blank=True)
+    proposed_level = models.CharField(
+        _("proposed concern level"), max_length=10, choices=ConcernLevel.choices, default="", blank=True
+    )
+    comments = models.TextField(_("comments"), blank=True)
+    recommendation = models.CharField(
+        _("recommendation"), max_length=10, choices=ReviewRecommendation.choices, default="", blank=True
+    )
+    no_enabling_detail = models.BooleanField(_("confirmed: no enabling detail"), default=False)
 
     class Meta:
         verbose_name = _("review assignment")
         verbose_name_plural = _("review assignments")
         ordering = ["entry", "assigned_at"]
         constraints = [
-            models.UniqueConstraint(fields=["entry", "reviewer"], name="register_assignment_unique_reviewer"),
+            models.UniqueConstraint(
+                fields=["entry", "reviewer"],
+                condition=Q(closed_at__isnull=True),
+                name="register_assignment_unique_open_reviewer",
+            ),
+            models.CheckConstraint(
+                condition=Q(completed_at__isnull=True) | Q(no_enabling_detail=True),
+                name="register_assignment_completed_confirms_no_enabling_detail",
+            ),
+            models.CheckConstraint(
+                condition=Q(recommendation__in=["", *ReviewRecommendation.values]),
+                name="register_assignment_recommendation_known",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["reviewer", "closed_at"], name="register_assignment_open"),
         ]
 
     def __str__(self) -> str:
         return f"{self.entry_id}:{self.reviewer_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+    @property
+    def is_completed(self) -> bool:
+        return self.completed_at is not None
+
+
+class TrendNoteStatus(models.TextChoices):
+    NEW = "new", _("New")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+
+
+class TrendNote(models.Model):
+    """An expert's input on a new trend in one domain: COMMITTEE information, seen by analysts and its author.
+
+    Policy-level text only (the safety rule): what the trend is and why it matters for resolution 1540.
+    """
+
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="register_trend_notes",
+        verbose_name=_("author"),
+    )
+    domain = models.CharField(_("domain"), max_length=40)
+    title = models.CharField(_("title"), max_length=TITLE_MAX_LENGTH)
+    body = models.TextField(_("note"))
+    language = models.CharField(
+        _("language"), max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    status = models.CharField(_("status"), max_length=20, choices=TrendNoteStatus.choices, default=TrendNoteStatus.NEW)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("trend note")
+        verbose_name_plural = _("trend notes")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=TrendNoteStatus.values), name="register_trend_note_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"trend note {self.pk}"
+
+    # --- the policy object protocol: COMMITTEE, nothing scoped to a State ---------------------------
+
+    def policy_tier(self, field: str | None = None) -> str:
+        return Tier.COMMITTEE.value
+
+    def policy_fields(self) -> Iterable[str]:
+        return ("domain", "title", "body", "language", "created_at", "status")
+
+    def policy_country_id(self) -> int | None:
+        return None
+
+    def policy_assigned_user_ids(self) -> set[int]:
+        return set()
+
+
+class SubscriptionKind(models.TextChoices):
+    DOMAIN = "domain", _("Domain")
+    CONCERN = "concern", _("Concern level")
+
+
+class SubscriptionFrequency(models.TextChoices):
+    DAILY = "daily", _("Daily")
+    WEEKLY = "weekly", _("Weekly")
+
+
+class Subscription(models.Model):
+    """A user follows a domain or a concern level and receives e-mail digests of what they may see.
+
+    ``last_sent_at`` is the end of the period the last digest covered: the next one starts there.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="register_subscriptions")
+    kind = models.CharField(_("follows"), max_length=10, choices=SubscriptionKind.choices)
+    code = models.CharField(_("code"), max_length=40)
+    frequency = models.CharField(
+        _("frequency"), max_length=10, choices=SubscriptionFrequency.choices, default=SubscriptionFrequency.WEEKLY
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    last_sent_at = models.DateTimeField(_("last digest up to"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("subscription")
+        verbose_name_plural = _("subscriptions")
+        ordering = ["user", "kind", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind", "code"], name="register_subscription_unique"),
+            models.CheckConstraint(condition=Q(kind__in=SubscriptionKind.values), name="register_subscription_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.kind}:{self.code}"
 
 
 class EntryRevision(models.Model):

@@ -561,7 +561,7 @@ def review_assign(
         raise RegisterError(_("Nobody reviews their own entry."), code="own_entry")
     if due_at is not None and (timezone.is_naive(due_at) or due_at <= timezone.now()):
         raise ValidationError({"due_at": [_("The due date lies in the future, with its time zone.")]})
-    if ReviewAssignment.objects.filter(entry=entry, reviewer=reviewer).exists():
+    if ReviewAssignment.objects.filter(entry=entry, reviewer=reviewer, closed_at__isnull=True).exists():
         raise RegisterError(_("This reviewer is already assigned."), code="already_assigned")
     assignment = ReviewAssignment.objects.create(entry=entry, reviewer=reviewer, assigned_by=by, due_at=due_at)
     given.forget_assignments()

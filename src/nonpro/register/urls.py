@@ -1,10 +1,34 @@
-from django.urls import path
+"""The register's pages. Each module below owns its routes; entry routes use the ``rsd`` converter.
 
-from nonpro.register import views
+Names stay in the ``register`` namespace (``register:propose``, ``register:feed`` …).
+"""
+
+from django.urls import URLPattern, URLResolver, path, register_converter
+
+from nonpro.register import urls_follow, urls_outputs, urls_review, urls_write, views
+
+
+class RsdIdConverter:
+    """An entry identifier, ``RSD-YYYY-NNNNN``: other paths under /register/ never reach the entry views."""
+
+    regex = r"RSD-[0-9]{4}-[0-9]{5,}"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(RsdIdConverter, "rsd")
 
 app_name = "register"
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.index, name="index"),
-    path("<str:rsd_id>/", views.entry_detail, name="entry"),
-    path("<str:rsd_id>/history/", views.entry_history, name="history"),
+    path("<rsd:rsd_id>/", views.entry_detail, name="entry"),
+    path("<rsd:rsd_id>/history/", views.entry_history, name="history"),
+    *urls_write.urlpatterns,
+    *urls_review.urlpatterns,
+    *urls_outputs.urlpatterns,
+    *urls_follow.urlpatterns,
 ]
