@@ -5,7 +5,7 @@ Names stay in the ``register`` namespace (``register:propose``, ``register:feed`
 
 from django.urls import URLPattern, URLResolver, path, register_converter
 
-from nonpro.register import urls_follow, urls_outputs, urls_review, urls_write, views
+from nonpro.register import urls_dashboard, urls_follow, urls_outputs, urls_review, urls_write, views
 
 
 class RsdIdConverter:
@@ -31,4 +31,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     *urls_review.urlpatterns,
     *urls_outputs.urlpatterns,
     *urls_follow.urlpatterns,
+    *urls_dashboard.urlpatterns,
 ]
