@@ -54,12 +54,12 @@ messages: install
 
 pytest: install system-deps
 	@echo "pytest on SQLite"
-	env -u NONPRO_TEST_DATABASE_URL $(BIN)/pytest -n 2
+	env -u NONPRO_TEST_DATABASE_URL $(BIN)/pytest -n 2 --dist loadgroup
 
 pytest-postgres: install system-deps
 	@if [ -n "$$NONPRO_TEST_DATABASE_URL" ]; then \
-		echo "pytest on PostgreSQL ($$NONPRO_TEST_DATABASE_URL)"; \
-		$(BIN)/pytest -n 2; \
+		echo "pytest on PostgreSQL ($$NONPRO_TEST_DATABASE_URL), without the browser and demo tests (SQLite pass)"; \
+		$(BIN)/pytest -n 2 -m "not browser and not demo"; \
 	else \
 		echo "NONPRO_TEST_DATABASE_URL is not set: the PostgreSQL run is skipped (.ci/run sets it)."; \
 	fi

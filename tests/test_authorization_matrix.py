@@ -18,6 +18,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests.conftest import ROLE_PERSONAS, MakeUser
+from tests.register.conftest import SCORES, vet
 
 OK, LOGIN, DENY, AWAY, GONE, POST, NOAUTH = "OK", "LOGIN", "DENY", "AWAY", "GONE", "POST", "NOAUTH"
 PERSONAS = list(ROLE_PERSONAS)  # anonymous, learner, official_a, official_b, expert, reviewer, analyst, administrator
@@ -55,6 +56,32 @@ MATRIX: dict[str, tuple[dict[str, str], Kwargs]] = {
     # register entries: a published one for everyone; another's draft for nobody but its proposer and analysts
     "register:entry": (EVERYONE, lambda people: {"rsd_id": people["published_entry"]}),
     "register:history": (EVERYONE, lambda people: {"rsd_id": people["published_entry"]}),
+    # writing: proposers propose; on a published entry only analysts edit and classify
+    "register:propose": (row(LOGIN, DENY, DENY, DENY, OK, OK, OK, DENY), NO_KWARGS),
+    "register:edit": (ANALYST, lambda people: {"rsd_id": people["published_entry"]}),
+    "register:submit": (POST_ONLY, lambda people: {"rsd_id": people["published_entry"]}),
+    "register:classify": (ANALYST, lambda people: {"rsd_id": people["published_entry"]}),
+    # review: analysts triage, assign and decide; the assigned reviewer (the persona) reviews. The entry
+    # under review was proposed by the expert persona (403: theirs, but not theirs to review); others
+    # do not see it (404).
+    "register:reviews": (row(LOGIN, DENY, DENY, DENY, DENY, OK, OK, DENY), NO_KWARGS),
+    "register:assign": (ANALYST, lambda people: {"rsd_id": people["entry_under_review"]}),
+    "register:review": (
+        row(LOGIN, GONE, GONE, GONE, DENY, OK, DENY, GONE),
+        lambda people: {"rsd_id": people["entry_under_review"]},
+    ),
+    "register:decide": (ANALYST, lambda people: {"rsd_id": people["entry_under_review"]}),
+    # outputs: the feeds are public whoever asks; the report shows each reader what they may see
+    "register:feed": (EVERYONE, NO_KWARGS),
+    "register:domain_feed": (EVERYONE, lambda people: {"domain": "chemical"}),
+    "register:subscriptions": (SIGNED_IN, NO_KWARGS),
+    "register:report": (EVERYONE, NO_KWARGS),
+    "register:report_pdf": (EVERYONE, NO_KWARGS),
+    # the analysts' dashboard; trend notes come from proposers, analysts see them all
+    "register:dashboard": (ANALYST, NO_KWARGS),
+    "register:trend_notes": (row(LOGIN, DENY, DENY, DENY, OK, OK, OK, DENY), NO_KWARGS),
+    "register:trend_note_new": (row(LOGIN, DENY, DENY, DENY, OK, OK, OK, DENY), NO_KWARGS),
+    "register:trend_note_acknowledge": (POST_ONLY, lambda people: {"pk": people["trend_note"]}),
     "healthz": (EVERYONE, NO_KWARGS),
     # sign-in, sign-up, password reset and e-mail confirmation (allauth)
     "account_login": (ANONYMOUS_ONLY, NO_KWARGS),
@@ -153,30 +180,62 @@ def people(make_user: MakeUser) -> dict[str, Any]:
         persona: make_user(f"{persona}@example.test", roles, country=country) if persona != "anonymous" else None
         for persona, (roles, country) in ROLE_PERSONAS.items()
     }
-    people["published_entry"] = _published_entry(people["expert"], people["analyst"], make_user)
+    reviewers = [make_user(f"matrix-reviewer-{number}@example.test", ["expert", "reviewer"]) for number in (1, 2)]
+    for reviewer in [*reviewers, people["reviewer"]]:
+        vet(reviewer, by=people["administrator"])
+    people["published_entry"] = _published_entry(people["expert"], people["analyst"], reviewers)
+    people["entry_under_review"] = _entry_under_review(people["expert"], people["analyst"], people["reviewer"])
+    people["trend_note"] = _trend_note(people["expert"])
     return people
 
 
-def _published_entry(expert: Any, analyst: Any, make_user: MakeUser) -> str:
-    """Propose, review and publish one synthetic entry through the services; return its identifier."""
+def _draft(expert: Any, title: str) -> Any:
     from nonpro.register import services
 
-    entry = services.entry_create_draft(
-        by=expert,
-        values={
-            "title": "Synthetic example: a published entry",
-            "summary": "Synthetic example: a policy-level summary.",
-            "domains": ["chemical"],
-        },
-    )
-    entry = services.entry_submit(entry=entry, expected_version=entry.version, by=expert)
-    for number in (1, 2):
-        reviewer = make_user(f"matrix-reviewer-{number}@example.test", ["expert", "reviewer"])
-        services.review_assign(entry=entry, reviewer=reviewer, by=analyst)
-    entry.refresh_from_db()
+    values = {"title": title, "summary": "Synthetic example: a policy-level summary.", "domains": ["chemical"]}
+    entry = services.entry_create_draft(by=expert, values=values)
+    return services.entry_submit(entry=entry, expected_version=entry.version, by=expert)
+
+
+def _published_entry(expert: Any, analyst: Any, reviewers: list[Any]) -> str:
+    """Propose, review and publish one synthetic entry through the services; return its identifier."""
+    from nonpro.register import reviews, services
+
+    entry = _draft(expert, "Synthetic example: a published entry")
     entry = services.entry_start_review(entry=entry, expected_version=entry.version, by=analyst)
+    for reviewer in reviewers:
+        assignment = reviews.review_assign(entry=entry, reviewer=reviewer, by=analyst)
+        reviews.review_submit(
+            assignment=assignment,
+            by=reviewer,
+            scores=SCORES,
+            proposed_level="",
+            comments="",
+            recommendation="publish",
+            no_enabling_detail=True,
+        )
+    entry.refresh_from_db()
     entry = services.entry_publish(entry=entry, expected_version=entry.version, by=analyst)
     return str(entry.rsd_id)
+
+
+def _entry_under_review(expert: Any, analyst: Any, reviewer: Any) -> str:
+    """An entry under review with the reviewer persona assigned (their review not yet written)."""
+    from nonpro.register import reviews, services
+
+    entry = _draft(expert, "Synthetic example: an entry under review")
+    entry = services.entry_start_review(entry=entry, expected_version=entry.version, by=analyst)
+    reviews.review_assign(entry=entry, reviewer=reviewer, by=analyst)
+    return str(entry.rsd_id)
+
+
+def _trend_note(expert: Any) -> int:
+    from nonpro.register.trend_notes import trend_note_submit
+
+    note = trend_note_submit(
+        by=expert, domain="chemical", title="Synthetic example", body="Synthetic example: a trend.", language="en"
+    )
+    return int(note.pk)
 
 
 def client_for(person: Any) -> Client:

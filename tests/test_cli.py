@@ -115,7 +115,7 @@ def test_demo_creates_a_sqlite_database_in_wal_mode_with_the_tables(demo: Demo) 
     counts = row_counts(demo.database)
     assert {"django_migrations", "core_country", "core_countrytranslation", "accounts_user"} <= counts.keys()
     assert counts["core_country"] == 195
-    assert counts["accounts_user"] == len(DEMO_ACCOUNTS) == 6
+    assert counts["accounts_user"] == len(DEMO_ACCOUNTS) == 7
     assert f"Data directory: {demo.data_dir}" in demo.stdout
 
 

@@ -1,4 +1,4 @@
-"""The ``nonpro`` command: demo, serve, worker, manage, backup, restore."""
+"""The ``nonpro`` command: demo, serve, worker, manage, backup, restore, audit, register."""
 
 from __future__ import annotations
 
@@ -72,6 +72,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     countries = countries_load()
     print(f"States: {countries.created} added, {countries.updated} updated, {countries.unchanged} unchanged.")
     accounts = demo_accounts_ensure()
+    from nonpro.register.demo import register_demo_ensure
+
+    print(f"Register: {register_demo_ensure()} demo entries.")
     from nonpro.core.audit.services import audit_demo_prepare
 
     print(audit_demo_prepare())
@@ -187,6 +190,35 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return 0 if report.intact else 1
 
 
+def cmd_register(args: argparse.Namespace) -> int:
+    """Export the register's published entries to DIR, or import them from a directory, zip or file."""
+    _setup()
+    from nonpro.register.exchange import import_actor, register_export, register_import
+    from nonpro.register.services import RegisterError
+
+    name = f"nonpro register {args.register_command}"
+    try:
+        by = import_actor(args.by) if args.by else None
+        if args.register_command == "export":
+            result = register_export(directory=Path(args.directory), tier=args.tier, by=by)
+            print(f"Exported {result.count} entries at tier {result.tier} to {result.directory}.")
+            return 0
+        if by is None:
+            print(f"{name}: give --by EMAIL, a committee analyst who may publish.", file=sys.stderr)
+            return 2
+        report = register_import(path=Path(args.path), by=by)
+    except RegisterError as error:
+        print(f"{name}: {error}", file=sys.stderr)
+        return 2
+    for problem in report.problems:
+        print(f"{name}: {problem}", file=sys.stderr)
+    print(
+        f"Imported {len(report.created)} new and {len(report.updated)} updated entries; "
+        f"{len(report.unchanged)} unchanged; {len(report.problems)} problems."
+    )
+    return 0 if report.ok else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nonpro", description="Nonpro: the resolution 1540 platform.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -237,6 +269,17 @@ def build_parser() -> argparse.ArgumentParser:
     keygen = audit_commands.add_parser("keygen", help="create the Ed25519 signing key pair")
     keygen.add_argument("--force", action="store_true", help="replace an existing key (old public key kept)")
     audit.set_defaults(func=cmd_audit)
+
+    register = commands.add_parser("register", help="export or import the register's published entries (JSON)")
+    register_commands = register.add_subparsers(dest="register_command", required=True, metavar="REGISTER_COMMAND")
+    export = register_commands.add_parser("export", help="write one JSON file per entry, all.zip and modified_id.csv")
+    export.add_argument("directory", metavar="DIR")
+    export.add_argument("--tier", choices=["public", "official", "committee", "restricted"], default="public")
+    export.add_argument("--by", metavar="EMAIL", help="the committee analyst who exports (recorded in the audit log)")
+    import_ = register_commands.add_parser("import", help="import entries from a directory, a zip or one JSON file")
+    import_.add_argument("path", metavar="PATH")
+    import_.add_argument("--by", metavar="EMAIL", required=True, help="the committee analyst who imports")
+    register.set_defaults(func=cmd_register)
     return parser
 
 

@@ -211,9 +211,15 @@ def test_register_entry_and_history_pass_axe(site: str, axe_page: Page) -> None:
             TOTP.activate(user, TEST_TOTP_SECRET)
         return user
 
+    from tests.register.conftest import vet
+
     expert = make_user("expert@x.test", ["expert"])
     analyst = make_user("analyst@x.test", ["committee_analyst"])
-    rsd_id = _published_entry(expert, analyst, make_user)  # type: ignore[arg-type]
+    administrator = make_user("administrator@x.test", ["administrator"])
+    reviewers = [make_user(f"reviewer{number}@x.test", ["expert", "reviewer"]) for number in (1, 2)]
+    for reviewer in reviewers:
+        vet(reviewer, by=administrator)
+    rsd_id = _published_entry(expert, analyst, reviewers)
     failures = {}
     for language in ("en", "ar"):
         for path in (f"register/{rsd_id}/", f"register/{rsd_id}/history/", "register/"):

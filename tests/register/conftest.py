@@ -6,13 +6,15 @@ All texts are synthetic and policy-level ("Synthetic example: …").
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from nonpro.core.policy import ANONYMOUS, Viewer, viewer_for
-from nonpro.register import services
-from nonpro.register.models import Entry
+from nonpro.register import reviews, services
+from nonpro.register.models import Entry, ReviewAssignment
 from tests.conftest import MakeUser
 
 SCORES = {
@@ -40,6 +42,18 @@ def synthetic_values(n: int = 1, **overrides: Any) -> dict[str, Any]:
     return values
 
 
+def vet(user: Any, *, by: Any, days: int = 365) -> Any:
+    """Give ``user`` (an expert) a directory profile vetted by ``by`` (an administrator) for ``days``."""
+    from nonpro.accounts.experts import expert_profile_update, expert_vet
+
+    profile = expert_profile_update(
+        user=user, affiliation="Synthetic Institute", community="scientific", expertise=["chemical"], languages=["en"]
+    )
+    return expert_vet(
+        profile=profile, vetted_by=by, until=timezone.localdate() + timedelta(days=days), reason="test fixture"
+    )
+
+
 class People:
     """The people of a register review, each a real user with roles (MFA on for privileged roles)."""
 
@@ -54,6 +68,8 @@ class People:
         self.learner = make_user("learner@example.test", ["learner"])
         self.official = make_user("official@example.test", ["national_official"], country="KZ")
         self.administrator = make_user("administrator@example.test", ["administrator"])
+        for reviewer in (self.reviewer, self.reviewer2, self.outsider_reviewer):
+            vet(reviewer, by=self.administrator)
 
     def viewer(self, name: str) -> Viewer:
         if name == "anonymous":
@@ -83,12 +99,36 @@ def draft(people: People) -> Draft:
     return create
 
 
+def review(entry: Entry, reviewer: Any, **overrides: Any) -> ReviewAssignment:
+    """Submit ``reviewer``'s review of ``entry`` (their open assignment) through the service."""
+    assignment = ReviewAssignment.objects.get(entry=entry, reviewer=reviewer, closed_at__isnull=True)
+    values: dict[str, Any] = {
+        "scores": SCORES,
+        "proposed_level": "",
+        "comments": "Synthetic example: a policy-level comment.",
+        "recommendation": "publish",
+        "no_enabling_detail": True,
+        **overrides,
+    }
+    return reviews.review_submit(assignment=assignment, by=reviewer, **values)
+
+
+def review_round(entry: Entry, people: People, *, assign: bool = True) -> Entry:
+    """Run a review round on an entry (or edit) under review: assign reviewer and reviewer2, both review."""
+    for reviewer in (people.reviewer, people.reviewer2):
+        if assign:
+            services.review_assign(entry=entry, reviewer=reviewer, by=people.analyst)
+        review(entry, reviewer)
+    return Entry.objects.get(pk=entry.pk)
+
+
 def to_review(entry: Entry, people: People) -> Entry:
-    """Take a draft through submission, two reviewer assignments and the start of the review."""
+    """Take a draft through submission, two reviewer assignments, the start of the review and both reviews."""
     entry = services.entry_submit(entry=entry, by=people.author)
     services.review_assign(entry=entry, reviewer=people.reviewer, by=people.analyst)
     services.review_assign(entry=entry, reviewer=people.reviewer2, by=people.analyst)
-    return services.entry_start_review(entry=entry, by=people.analyst)
+    entry = services.entry_start_review(entry=entry, by=people.analyst)
+    return review_round(entry, people, assign=False)
 
 
 @pytest.fixture

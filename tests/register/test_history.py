@@ -11,7 +11,7 @@ from nonpro.core.policy import Tier
 from nonpro.register import services
 from nonpro.register.history import entry_history_for
 from nonpro.register.models import Entry, EntryRevision
-from tests.register.conftest import Draft, People
+from tests.register.conftest import Draft, People, review_round
 
 REASON = "Synthetic example: a policy-level reason."
 
@@ -25,6 +25,7 @@ def accept_edit(entry: Entry, people: People, changes: dict[str, Any], **pending
     entry = services.entry_update(entry=entry, expected_version=entry.version, changes=changes, by=people.analyst)
     entry = services.entry_submit(entry=entry, by=people.analyst)
     entry = services.entry_start_review(entry=entry, by=people.analyst)
+    entry = review_round(entry, people)
     for part, tier in pending_tiers.items():
         entry = services.entry_set_tier(entry=entry, field=part, tier=tier, reason=REASON, by=people.analyst,
                                         pending=True)  # fmt: skip

@@ -18,7 +18,7 @@ from nonpro.core.policy import Role, can, viewer_for
 from nonpro.register import services
 from nonpro.register.models import Entry, EntryRevision, PendingStatus, ReviewAssignment, RevisionEvent, Status
 from nonpro.register.selectors import entry_actions_for, entry_for
-from tests.register.conftest import Draft, People, synthetic_values, to_review
+from tests.register.conftest import Draft, People, review, review_round, synthetic_values, to_review
 
 PERSONAS = [
     "learner",
@@ -204,6 +204,8 @@ def test_the_whole_path_records_one_revision_and_one_audit_event_per_step(draft:
         "register.review.assigned",
         "register.review.assigned",
         "register.entry.review_started",
+        "register.review.submitted",
+        "register.review.submitted",
         "register.entry.published",
     ]
     assert entry.status == Status.PUBLISHED
@@ -225,6 +227,10 @@ def ASSIGN(entry: Entry, people: People) -> Entry:
     return entry
 
 
+def REVIEW(entry: Entry, people: People) -> Entry:
+    return review_round(entry, people, assign=False)
+
+
 def EDIT(entry: Entry, people: People) -> Entry:
     changes = {"details": "Synthetic example: revised notes."}
     return services.entry_update(entry=entry, expected_version=entry.version, changes=changes, by=people.analyst)
@@ -235,7 +241,7 @@ def RETITLE(entry: Entry, people: People) -> Entry:
     return services.entry_update(entry=entry, expected_version=entry.version, changes=changes, by=people.analyst)
 
 
-REVIEWED = [SUBMIT, ASSIGN, START]
+REVIEWED = [SUBMIT, ASSIGN, START, REVIEW]
 PATHS: dict[str, list[Step]] = {
     "draft": [],
     "submitted": [SUBMIT],
@@ -245,7 +251,7 @@ PATHS: dict[str, list[Step]] = {
     "withdrawn": [*REVIEWED, PUBLISH, WITHDRAW],
     "edit_draft": [*REVIEWED, PUBLISH, EDIT],
     "edit_submitted": [*REVIEWED, PUBLISH, EDIT, SUBMIT],
-    "edit_under_review": [*REVIEWED, PUBLISH, EDIT, SUBMIT, START],
+    "edit_under_review": [*REVIEWED, PUBLISH, EDIT, SUBMIT, ASSIGN, START, REVIEW],
 }
 
 
@@ -285,16 +291,18 @@ def test_each_step_runs_only_from_its_states(draft: Draft, people: People, step:
     assert state(entry) == before
 
 
-def test_publishing_needs_two_assigned_reviewers(draft: Draft, people: People) -> None:
+def test_publishing_needs_two_completed_reviews(draft: Draft, people: People) -> None:
     entry = services.entry_submit(entry=draft(), by=people.author)
     services.review_assign(entry=entry, reviewer=people.reviewer, by=people.analyst)
+    services.review_assign(entry=entry, reviewer=people.reviewer2, by=people.analyst)
     entry = services.entry_start_review(entry=entry, by=people.analyst)
+    review(entry, people.reviewer)  # two assigned, one review done
     before = state(entry)
 
     with pytest.raises(services.RegisterError) as refused:
         services.entry_publish(entry=entry, by=people.analyst)
 
-    assert refused.value.code == "reviewers_required"
+    assert refused.value.code == "reviews_required"
     assert state(entry) == before
 
 
@@ -385,6 +393,7 @@ def test_editing_a_published_entry_changes_nothing_published_until_the_edit_is_p
     entry = services.entry_start_review(entry=entry, by=people.analyst)
     entry = services.entry_set_tier(entry=entry, field="title", tier="public", reason=REASON, by=people.reviewer,
                                     pending=True)  # fmt: skip
+    entry = review_round(entry, people)  # the edit needs a new round of reviews
     entry = services.entry_publish(entry=entry, by=people.analyst)
 
     assert entry.title == "Synthetic example: revised title"

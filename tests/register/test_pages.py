@@ -16,9 +16,10 @@ from django.utils import timezone, translation
 
 from nonpro.core.audit.models import AuditEvent
 from nonpro.core.grants import need_to_know_grant
-from nonpro.register import services
+from nonpro.register import reviews, services
 from nonpro.register.models import Entry
 from tests.conftest import MakeUser
+from tests.register.conftest import vet
 
 LANGUAGE_CODES = [code for code, _name in settings.LANGUAGES]
 REASON = "Synthetic example: a policy-level reason."
@@ -45,13 +46,23 @@ class Setup:
     committee: Entry  # published; title and summary PUBLIC, the rest COMMITTEE (domain chemical, critical)
     open: Entry  # published; classification and assessment PUBLIC too (domain biological, low), French title
     draft: Entry  # the author's draft (domain chemical)
+    reviewers: list[Any]  # two vetted reviewers
+
+
+def _review_round(entry: Entry, *, analyst: Any, reviewers: list[Any]) -> None:
+    """Assign the reviewers to the entry (or edit) under review; each submits a review."""
+    for reviewer in reviewers:
+        assignment = services.review_assign(entry=entry, reviewer=reviewer, by=analyst)
+        reviews.review_submit(
+            assignment=assignment, by=reviewer, scores=LOW, proposed_level="", comments="",
+            recommendation="publish", no_enabling_detail=True,
+        )  # fmt: skip
 
 
 def _publish(entry: Entry, *, analyst: Any, reviewers: list[Any], public: tuple[str, ...]) -> Entry:
     entry = services.entry_submit(entry=entry, by=entry.created_by)
-    for reviewer in reviewers:
-        services.review_assign(entry=entry, reviewer=reviewer, by=analyst)
     entry = services.entry_start_review(entry=entry, by=analyst)
+    _review_round(entry, analyst=analyst, reviewers=reviewers)
     for part in public:
         entry = services.entry_set_tier(entry=entry, field=part, tier="public", reason=REASON, by=analyst)
     return services.entry_publish(entry=entry, by=analyst)
@@ -65,6 +76,9 @@ def setup(make_user: MakeUser) -> Setup:
         make_user("pages.reviewer.one@example.test", ["expert", "reviewer"]),
         make_user("pages.reviewer.two@example.test", ["expert", "reviewer"]),
     ]
+    administrator = make_user("pages.administrator@example.test", ["administrator"])
+    for reviewer in reviewers:
+        vet(reviewer, by=administrator)
     committee = services.entry_create_draft(
         by=author,
         values={
@@ -103,7 +117,7 @@ def setup(make_user: MakeUser) -> Setup:
     draft = services.entry_create_draft(
         by=author, values={"title": DRAFT_TITLE, "summary": "Synthetic example: a draft.", "domains": ["chemical"]}
     )
-    return Setup(author=author, analyst=analyst, committee=committee, open=open_entry, draft=draft)
+    return Setup(author=author, analyst=analyst, committee=committee, open=open_entry, draft=draft, reviewers=reviewers)
 
 
 def url(name: str, language: str = "en", **kwargs: str) -> str:
@@ -289,6 +303,7 @@ def test_entry_links_to_history_and_related_entries_the_viewer_may_see(
     )
     entry = services.entry_submit(entry=entry, by=analyst)
     entry = services.entry_start_review(entry=entry, by=analyst)
+    _review_round(entry, analyst=analyst, reviewers=setup.reviewers)
     services.entry_publish(entry=entry, by=analyst)
     services.entry_set_tier(entry=entry, field="classification", tier="public", reason=REASON, by=analyst)
 
@@ -368,3 +383,30 @@ def test_list_is_paginated_newest_first(client: Client, setup: Setup, make_user:
     assert len(second) == 3
     assert setup.committee.rsd_id in second
     assert 'rel="next"' in first
+
+
+# --- links to the register's other pages ---------------------------------------------------------------
+
+
+def _links(html: str) -> set[str]:
+    nav = re.search(r'<nav class="register-links".*?</nav>', html, re.DOTALL)
+    assert nav is not None
+    return set(re.findall(r'href="/en/register/([^"]*)"', nav.group(0)))
+
+
+@pytest.mark.parametrize(
+    ("persona", "expected"),
+    [
+        ("anonymous", {"report/", "feed.atom"}),
+        ("learner", {"follow/", "report/", "feed.atom"}),
+        ("expert", {"propose/", "trends/notes/", "follow/", "report/", "feed.atom"}),
+        ("reviewer", {"propose/", "review/", "trends/notes/", "follow/", "report/", "feed.atom"}),
+        ("analyst", {"propose/", "review/", "dashboard/", "trends/notes/", "follow/", "report/", "feed.atom"}),
+    ],
+)
+def test_the_home_page_links_each_person_to_the_pages_they_may_use(
+    persona_client: Callable[[str], Client], persona: str, expected: set[str]
+) -> None:
+    html = page(persona_client(persona), "index")
+    assert _links(html) == expected
+    assert 'type="application/atom+xml"' in html

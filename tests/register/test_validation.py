@@ -270,3 +270,29 @@ def test_the_original_language_of_a_published_entry_is_fixed(published: Callable
         )
 
     assert Entry.objects.get(pk=entry.pk).original_language == "en"
+
+
+def test_changing_the_original_language_drops_its_old_translation(draft: Draft, people: People) -> None:
+    translations = {"fr": {"title": "Exemple synthétique", "summary": "Exemple synthétique : un résumé."}}
+    entry = draft(translations=translations)
+    assert entry.title_translations == {"fr": "Exemple synthétique"}
+
+    entry = services.entry_update(
+        entry=entry,
+        expected_version=entry.version,
+        changes={"original_language": "fr", "title": "Exemple synthétique", "summary": "Exemple synthétique."},
+        by=people.author,
+    )
+
+    entry = Entry.objects.get(pk=entry.pk)
+    assert entry.original_language == "fr"
+    assert entry.title_translations == {}
+    assert not EntryTranslation.objects.filter(master=entry, language="fr").exists()
+    with pytest.raises(ValidationError) as refused:
+        services.entry_update(
+            entry=entry,
+            expected_version=entry.version,
+            changes={"translations": {"fr": {"title": "Autre", "summary": ""}}},
+            by=people.author,
+        )
+    assert "translations" in refused.value.message_dict

@@ -21,7 +21,7 @@ from nonpro.register.selectors import (
     entry_data_for,
     entry_for,
 )
-from tests.register.conftest import Draft, People, to_review
+from tests.register.conftest import Draft, People, review_round, to_review
 
 REASON = "Synthetic example: a policy-level reason."
 VIEWERS = [
@@ -215,6 +215,7 @@ def test_related_entries_are_symmetric_and_shown_only_when_visible(
     )  # fmt: skip
     public_a = services.entry_submit(entry=public_a, by=people.analyst)
     public_a = services.entry_start_review(entry=public_a, by=people.analyst)
+    public_a = review_round(public_a, people)
     public_a = services.entry_set_tier(
         entry=public_a, field="classification", tier=Tier.PUBLIC, reason=REASON, by=people.analyst, pending=True
     )

@@ -481,6 +481,18 @@ class _Judge:
         return self.reaches(self.obj.policy_tier(field))
 
 
+def tier_within(tier: str, ceiling: str) -> bool:
+    """Return whether information of ``tier`` may leave through a channel cleared up to ``ceiling``.
+
+    For outputs that serve a tier rather than a person (the register's export files): no viewer,
+    only the ceiling the operator chose. Fail closed: an unknown tier or ceiling is never within.
+    """
+    order = list(Tier.values)
+    if tier not in order or ceiling not in order:
+        return False
+    return order.index(tier) <= order.index(ceiling)
+
+
 def can_see(viewer: Viewer, obj: Any, field: str | None = None) -> bool:
     """Return whether ``viewer`` may see ``obj`` (``field`` is None) or one of its fields.
 
@@ -545,22 +557,26 @@ def _reach_condition(
     *,
     country_field: str | None,
     assigned_field: str | None,
+    prefix: str = "",
 ) -> Q | None:
-    """Return the database condition for ``scope`` on ``model`` (``None``: no row is reached)."""
+    """Return the database condition for ``scope`` on ``model`` (``None``: no row is reached).
+
+    ``prefix`` is the lookup path from the queried rows to ``model`` (``""``: the rows are ``model``'s).
+    """
     if scope.everything:
         return Q()
     parts: list[Q] = []
     if scope.own_state_id is not None and country_field is not None:
-        parts.append(Q(**{country_field: scope.own_state_id}))
+        parts.append(Q(**{f"{prefix}{country_field}": scope.own_state_id}))
     if scope.unscoped and country_field is None:
         return Q()
     if scope.unscoped:
-        parts.append(Q(**{f"{country_field}__isnull": True}))
+        parts.append(Q(**{f"{prefix}{country_field}__isnull": True}))
     if scope.assigned_user_id is not None and assigned_field is not None:
         assigned = model._base_manager.filter(**{assigned_field: scope.assigned_user_id}).values("pk")
-        parts.append(Q(pk__in=assigned))
+        parts.append(Q(**{f"{prefix}pk__in": assigned}))
     if scope.granted_user_id is not None and _grantable_model(model):
-        parts.append(Q(pk__in=_granted_ids(model, scope.granted_user_id)))
+        parts.append(Q(**{f"{prefix}pk__in": _granted_ids(model, scope.granted_user_id)}))
     if not parts:
         return None
     return reduce(operator.or_, parts)
@@ -590,13 +606,37 @@ def visible[M: models.Model](
     the lookup from the row to its assigned reviewers (a foreign key or many-to-many to the user).
     Rows with an unknown tier are never returned. Field tiers are ``strip_fields``'s work.
     """
+    condition = visible_condition(
+        viewer, queryset.model, tier_field=tier_field, country_field=country_field, assigned_field=assigned_field
+    )
+    if condition is None:
+        return queryset.none()
+    return queryset.filter(condition)
+
+
+def visible_condition(
+    viewer: Viewer,
+    model: type[models.Model],
+    *,
+    tier_field: str = "tier",
+    prefix: str = "",
+    country_field: str | None = None,
+    assigned_field: str | None = None,
+) -> Q | None:
+    """Return ``visible()``'s condition as a ``Q`` (``None``: no row is visible), reached through ``prefix``.
+
+    For queries over rows related to ``model`` — e.g. search documents joined to their entry
+    (``prefix="entry__"``) — so that visibility becomes a condition on the joined row rather than
+    a subquery over every row of ``model``. ``tier_field``, ``country_field`` and
+    ``assigned_field`` are named from ``model`` (without the prefix); the rules are ``visible()``'s.
+    """
     conditions: list[Q] = []
     for tier in Tier:
         condition = _reach_condition(
-            reach(viewer, tier), queryset.model, country_field=country_field, assigned_field=assigned_field
+            reach(viewer, tier), model, country_field=country_field, assigned_field=assigned_field, prefix=prefix
         )
         if condition is not None:
-            conditions.append(Q(**{tier_field: tier.value}) & condition)
+            conditions.append(Q(**{f"{prefix}{tier_field}": tier.value}) & condition)
     if not conditions:
-        return queryset.none()
-    return queryset.filter(reduce(operator.or_, conditions))
+        return None
+    return reduce(operator.or_, conditions)

@@ -1,8 +1,8 @@
 """API operations of the register (read only): list, one entry, its history.
 
 What a caller sees is decided by the register's selectors, never here: lists through
-``entries_visible_to`` (and ``entries_with_visible_part`` for filters and ``q`` on tiered parts,
-so a filter or a search never matches — or counts — content the caller may not see), one entry
+``entries_visible_to`` (with ``nonpro.register.search`` for the filters and ``q``, which match only
+parts the caller may see, so a filter or a search never matches — or counts — hidden content), one entry
 through ``entry_data_for``, its history through ``entry_history_for``.
 
 Callers: anonymous (no ``Authorization`` header: published entries, public fields) or a personal
@@ -22,7 +22,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.utils import timezone
 from django.utils.http import parse_etags
@@ -36,16 +36,10 @@ from nonpro.api.auth import TokenAuth, caller
 from nonpro.api.base import api
 from nonpro.api.schemas import ErrorOut, ValidationErrorOut
 from nonpro.core.policy import Tier, Viewer, viewer_for
-from nonpro.register import services
+from nonpro.register import search, services, taxonomy
 from nonpro.register.history import entry_history_for
 from nonpro.register.models import COMMITTEE_FIELDS, GROUP_OF, ConcernLevel, Entry, Status, stricter_tier
-from nonpro.register.selectors import (
-    PREFETCH,
-    entries_visible_to,
-    entries_with_visible_part,
-    entry_data_for,
-    entry_get_visible,
-)
+from nonpro.register.selectors import PREFETCH, entries_visible_to, entry_data_for, entry_get_visible
 
 router = Router(tags=["register"])
 
@@ -178,14 +172,39 @@ class HistoryOut(Schema):
     items: list[HistoryItemOut]
 
 
+CODE_PATTERN = r"^[A-Za-z0-9.-]{1,64}$"
+
+
 class EntryFilters(Schema):
-    domain: str | None = Field(None, pattern=r"^[A-Za-z0-9.-]{1,64}$", description="A domain code, e.g. `chemical`.")
+    domain: str | None = Field(None, pattern=CODE_PATTERN, description="A domain code, e.g. `chemical`.")
+    control_list: str | None = Field(None, pattern=CODE_PATTERN, description="A control-list code, e.g. `CWC-S2`.")
+    obligation: str | None = Field(
+        None, pattern=CODE_PATTERN, description="An obligation of resolution 1540, e.g. `OP1`."
+    )
     status: Status | None = None
     concern_level: ConcernLevel | None = None
-    q: str | None = Field(None, min_length=1, max_length=200, description="Words in the title or summary.")
+    year: int | None = Field(
+        None, ge=1900, le=9999, description="The year of first publication (of creation, for unpublished entries)."
+    )
+    q: str | None = Field(
+        None,
+        min_length=1,
+        max_length=search.MAX_QUERY_LENGTH,
+        description="Words to search for, in any of the six languages; every word must appear in a part of the "
+        "entry the caller may see. Words of three or more characters also match longer words. With `q`, "
+        "entries come best match first.",
+    )
     modified_since: datetime | None = None
     page: int = Field(1, ge=1)
     page_size: int = Field(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
+
+
+#: The code filters: query parameter → (entry field, taxonomy kind).
+CODE_FILTERS: dict[str, tuple[str, str]] = {
+    "domain": ("domains", "domain"),
+    "control_list": ("control_lists", "control_list"),
+    "obligation": ("obligations", "obligation"),
+}
 
 
 NOT_FOUND = {404: ErrorOut}
@@ -231,7 +250,10 @@ def _not_found() -> HttpError:
 
 
 def _filtered(viewer: Viewer, filters: EntryFilters) -> QuerySet[Entry]:
-    """Return the entries ``viewer`` may see that match ``filters``; tiered parts match only where visible."""
+    """Return the entries ``viewer`` may see that match ``filters``; tiered parts match only where visible.
+
+    Without ``q``: newest first. With ``q``: the search selector's ranking (``search.search_entries``).
+    """
     entries = Entry.objects.filter(pk__in=entries_visible_to(viewer).values("pk"))
     if filters.status is not None:
         entries = entries.filter(status=filters.status.value)
@@ -240,22 +262,19 @@ def _filtered(viewer: Viewer, filters: EntryFilters) -> QuerySet[Entry]:
         if timezone.is_naive(since):
             since = timezone.make_aware(since)
         entries = entries.filter(modified_at__gte=since)
-    if filters.domain is not None:
-        # A JSON list of codes: match the quoted code (portable across SQLite and PostgreSQL).
-        part = entries_with_visible_part(viewer, "classification").filter(domains__icontains=f'"{filters.domain}"')
-        entries = entries.filter(pk__in=part.values("pk"))
+    for name, (field, kind) in CODE_FILTERS.items():
+        code = getattr(filters, name)
+        if code is None:
+            continue
+        if code not in taxonomy.codes(kind, include_deprecated=True):
+            return Entry.objects.none()  # an unknown code classifies nothing (the same on every engine)
+        entries = search.with_code(entries, viewer, field, code)
     if filters.concern_level is not None:
-        part = entries_with_visible_part(viewer, "assessment").filter(concern_level=filters.concern_level.value)
-        entries = entries.filter(pk__in=part.values("pk"))
+        entries = search.with_concern(entries, viewer, filters.concern_level.value)
+    if filters.year is not None:
+        entries = search.with_year(entries, filters.year)
     if filters.q is not None:
-        words = filters.q.strip()
-        titles = entries_with_visible_part(viewer, "title").filter(
-            Q(title__icontains=words) | Q(translations__title__icontains=words)
-        )
-        summaries = entries_with_visible_part(viewer, "summary").filter(
-            Q(summary__icontains=words) | Q(translations__summary__icontains=words)
-        )
-        entries = entries.filter(Q(pk__in=titles.values("pk")) | Q(pk__in=summaries.values("pk")))
+        return search.search_entries(viewer, filters.q, base=entries)
     return entries.order_by("-pk")
 
 
@@ -280,11 +299,14 @@ def entries(request: HttpRequest, filters: Query[EntryFilters]) -> HttpResponse:
     """List the register entries the caller may see, newest first, `page_size` (at most 100) per page.
 
     Without a token: published and withdrawn entries with their public fields. With a token (`read`
-    scope): what its owner's roles allow. `domain` and `concern_level` match only entries whose
-    classification or assessment the caller may see; `q` is a case-insensitive match on the title and
-    summary (all languages), only where the caller may see them; `modified_since` is an ISO 8601
-    date-time. `count` counts the matching entries the caller may see; `next` and `previous` are links
-    (absolute paths) to the neighbouring pages, or null.
+    scope): what its owner's roles allow. `domain`, `control_list` and `obligation` match only entries
+    whose classification the caller may see, `concern_level` only those whose assessment they may
+    see; `year` is the year of first publication (of creation, for unpublished entries the caller may
+    see). `q` searches the full text (title, summary and their translations, details, classification
+    labels, assessment, sources, identifier) of the parts the caller may see only, in any of the six
+    languages, and orders the entries best match first; a `q` without any word matches nothing.
+    `modified_since` is an ISO 8601 date-time. `count` counts the matching entries the caller may
+    see; `next` and `previous` are links (absolute paths) to the neighbouring pages, or null.
     """
     viewer = _viewer(request)
     matching = _filtered(viewer, filters)

@@ -697,3 +697,29 @@ class EntryRevision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.entry_id} v{self.version}"
+
+
+class EntrySearchDocument(models.Model):
+    """The searchable text of one part of an entry in one language (docs/decisions/0006-register-search.md).
+
+    Rebuilt by ``nonpro.register.search.reindex_entry`` inside every write to the entry, from the
+    current (published) values only — never from a pending edit. ``text`` holds normalised tokens
+    (case and diacritics folded, Chinese split into bigrams) separated by spaces, so that SQLite
+    FTS5 and PostgreSQL full-text search see the same words. Searches match a row only when its
+    ``part`` is visible to the viewer on that entry (``entries_with_visible_part``).
+    """
+
+    entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="search_documents")
+    part = models.CharField(_("part"), max_length=20)
+    language = models.CharField(_("language"), max_length=10)
+    text = models.TextField(_("indexed text"))
+
+    class Meta:
+        verbose_name = _("search document")
+        verbose_name_plural = _("search documents")
+        constraints = [
+            models.UniqueConstraint(fields=["entry", "part", "language"], name="register_search_document_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entry_id}/{self.part}/{self.language}"

@@ -23,7 +23,9 @@ Decisions:
 - **The published record** changes only by an accepted edit, a tier change or a withdrawal; each
   bumps ``serial`` and ``modified_at``. Lowering the tier of a published part (showing more) is
   a publication decision: analysts only; raising it (showing less) any classifier may, at once.
-- **Publication** needs ``REVIEWERS_REQUIRED`` assigned reviewers.
+- **Publication** needs ``REVIEWERS_REQUIRED`` completed reviews of the open round (each confirming
+  that the entry holds no enabling detail); publishing or rejecting closes the round, so an edit of a
+  published entry is reviewed by a new round. Assignments and reviews: ``nonpro.register.reviews``.
 - Audit summaries name the identifier, the fields and the tiers — never field content.
 """
 
@@ -70,7 +72,7 @@ from nonpro.register.values import (
     write_rows,
 )
 
-#: How many reviewers must be assigned before an entry (or an edit of it) is published.
+#: How many completed reviews of the open round an entry (or an edit of it) needs before it is published.
 REVIEWERS_REQUIRED = 2
 
 PROPOSE = "register.entry.propose"
@@ -175,7 +177,10 @@ def _record(
     summary: dict[str, Any] | None = None,
     request: HttpRequest | None = None,
 ) -> EntryRevision:
-    """Write the revision and the audit event of a change already saved."""
+    """Write the revision and the audit event of a change already saved, and reindex the entry for search."""
+    from nonpro.register import search  # search reads through the selectors; imported here to keep this edit local
+
+    search.reindex_entry(entry)
     revision = EntryRevision.objects.create(
         entry=entry,
         serial=entry.serial,
@@ -385,15 +390,22 @@ def entry_start_review(
 def entry_publish(
     *, entry: Entry, by: User, expected_version: int | None = None, request: HttpRequest | None = None
 ) -> Entry:
-    """Publish an entry under review, or apply the reviewed edit of a published one; bump ``serial``."""
+    """Publish an entry under review, or apply the reviewed edit of a published one; bump ``serial``.
+
+    Needs ``REVIEWERS_REQUIRED`` completed reviews of the open round (``reviews_required``); closes the round.
+    """
     entry = _begin_step(entry, by=by, action=PUBLISH, expected_version=expected_version)
-    reviewers = ReviewAssignment.objects.filter(entry=entry).count()
-    if reviewers < REVIEWERS_REQUIRED:
+    completed = ReviewAssignment.objects.filter(
+        entry=entry, closed_at__isnull=True, completed_at__isnull=False, no_enabling_detail=True
+    ).count()
+    if completed < REVIEWERS_REQUIRED:
         raise RegisterError(
-            _("Assign at least %(count)s reviewers before publishing.") % {"count": REVIEWERS_REQUIRED},
-            code="reviewers_required",
+            _("Publishing needs %(count)s completed reviews; %(done)s are done.")
+            % {"count": REVIEWERS_REQUIRED, "done": completed},
+            code="reviews_required",
         )
     now = timezone.now()
+    ReviewAssignment.objects.filter(entry=entry, closed_at__isnull=True).update(closed_at=now)  # the round ends
     pending, tiers = dict(entry.pending_changes), dict(entry.pending_tiers)
     applied = _clear_pending(entry)
     if entry.status == Status.UNDER_REVIEW:
@@ -421,9 +433,13 @@ def entry_publish(
 def entry_reject(
     *, entry: Entry, reason: str, by: User, expected_version: int | None = None, request: HttpRequest | None = None
 ) -> Entry:
-    """Reject a submitted entry (it stays, with its identifier and the reason) or discard a reviewed edit."""
+    """Reject a submitted entry (it stays, with its identifier and the reason) or discard a reviewed edit.
+
+    Closes the open review round.
+    """
     entry = _begin_step(entry, by=by, action=REJECT, expected_version=expected_version)
     reason = _require_reason(reason)
+    ReviewAssignment.objects.filter(entry=entry, closed_at__isnull=True).update(closed_at=timezone.now())
     discarded: list[str] = []
     if entry.status == Status.PUBLISHED:
         discarded = _clear_pending(entry)
@@ -452,6 +468,7 @@ def entry_withdraw(
     reason = _require_reason(reason)
     discarded = _clear_pending(entry)
     now = timezone.now()
+    ReviewAssignment.objects.filter(entry=entry, closed_at__isnull=True).update(closed_at=now)  # no round stays open
     entry.status = Status.WITHDRAWN
     entry.withdrawn_at = now
     entry.modified_at = now
@@ -537,46 +554,21 @@ def entry_set_tier(
     return entry
 
 
-@transaction.atomic
 def review_assign(
     *,
     entry: Entry,
     reviewer: User,
     by: User,
     due_at: datetime | None = None,
+    conflict_note: str = "",
     request: HttpRequest | None = None,
 ) -> ReviewAssignment:
-    """Assign a reviewer to an entry: they then see its COMMITTEE information and may classify it.
+    """Assign a reviewer to an entry: see ``nonpro.register.reviews.review_assign`` (vetting and conflict checks)."""
+    from nonpro.register import reviews  # reviews builds on this module's helpers
 
-    The reviewer must hold the reviewer role (with MFA) and must not be the entry's creator. The
-    assignment is not a change of the entry (no revision); it is audited.
-    """
-    given = entry
-    entry = _lock(entry)
-    _require(viewer_for(by), ASSIGN, entry)
-    _require_step(entry, ASSIGN)
-    if not viewer_for(reviewer).has(Role.REVIEWER):
-        raise RegisterError(_("Only a reviewer can be assigned."), code="not_a_reviewer")
-    if reviewer.pk == entry.created_by_id:
-        raise RegisterError(_("Nobody reviews their own entry."), code="own_entry")
-    if due_at is not None and (timezone.is_naive(due_at) or due_at <= timezone.now()):
-        raise ValidationError({"due_at": [_("The due date lies in the future, with its time zone.")]})
-    if ReviewAssignment.objects.filter(entry=entry, reviewer=reviewer, closed_at__isnull=True).exists():
-        raise RegisterError(_("This reviewer is already assigned."), code="already_assigned")
-    assignment = ReviewAssignment.objects.create(entry=entry, reviewer=reviewer, assigned_by=by, due_at=due_at)
-    given.forget_assignments()
-    audit_record(
-        action="register.review.assigned",
-        actor=by,
-        obj=entry,
-        summary={
-            "rsd_id": entry.rsd_id,
-            "reviewer": reviewer.pk,
-            "due_at": due_at.isoformat() if due_at is not None else None,
-        },
-        request=request,
+    return reviews.review_assign(
+        entry=entry, reviewer=reviewer, by=by, due_at=due_at, conflict_note=conflict_note, request=request
     )
-    return assignment
 
 
 def entry_view_record(*, viewer: Viewer, entry: Entry, request: HttpRequest | None = None) -> None:

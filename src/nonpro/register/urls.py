@@ -3,24 +3,9 @@
 Names stay in the ``register`` namespace (``register:propose``, ``register:feed`` …).
 """
 
-from django.urls import URLPattern, URLResolver, path, register_converter
+from django.urls import URLPattern, URLResolver, path
 
 from nonpro.register import urls_dashboard, urls_follow, urls_outputs, urls_review, urls_write, views
-
-
-class RsdIdConverter:
-    """An entry identifier, ``RSD-YYYY-NNNNN``: other paths under /register/ never reach the entry views."""
-
-    regex = r"RSD-[0-9]{4}-[0-9]{5,}"
-
-    def to_python(self, value: str) -> str:
-        return value
-
-    def to_url(self, value: str) -> str:
-        return value
-
-
-register_converter(RsdIdConverter, "rsd")
 
 app_name = "register"
 urlpatterns: list[URLPattern | URLResolver] = [

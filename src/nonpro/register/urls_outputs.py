@@ -1,5 +1,13 @@
-"""Routes of the register's outputs pages (included by ``nonpro.register.urls``)."""
+"""Routes of the register's outputs (included by ``nonpro.register.urls``): the Atom feeds.
 
-from django.urls import URLPattern
+Both feeds are public by design (everyone, whatever the session): see ``nonpro.register.feeds``.
+"""
 
-urlpatterns: list[URLPattern] = []
+from django.urls import URLPattern, path
+
+from nonpro.register.feeds import domain_feed, register_feed
+
+urlpatterns: list[URLPattern] = [
+    path("feed.atom", register_feed, name="feed"),
+    path("domains/<str:domain>/feed.atom", domain_feed, name="domain_feed"),
+]

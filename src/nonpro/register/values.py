@@ -258,7 +258,11 @@ def _language(value: Any) -> str:
 
 
 def _translations(value: Any, *, current: dict[str, Any], cleaned: dict[str, Any]) -> dict[str, Any]:
-    """Return the new translation fields; the given languages become current."""
+    """Return the new translation fields; the given languages become current, empty ones are removed.
+
+    The original language holds no translation: giving it empty texts (or changing the original
+    language to it) removes the translation it had.
+    """
     if not isinstance(value, Mapping):
         raise ValidationError(_("Give the translations per language."))
     original = cleaned.get("original_language", current["original_language"])
@@ -267,18 +271,21 @@ def _translations(value: Any, *, current: dict[str, Any], cleaned: dict[str, Any
     status = dict(current["translation_status"])
     for given, texts in value.items():
         language = _language(given)
-        if language == original:
-            raise ValidationError(_("The original language is not a translation."))
         if not isinstance(texts, Mapping) or set(texts) - {"title", "summary"}:
             raise ValidationError(_("Give a title and a summary for each language."))
         title = _text(texts.get("title"), required=False, max_length=TITLE_MAX_LENGTH, single_line=True)
         summary = _text(texts.get("summary"), required=False, max_length=SUMMARY_MAX_LENGTH)
+        if language == original and (title or summary):
+            raise ValidationError(_("The original language is not a translation."))
         for texts_of, text in ((titles, title), (summaries, summary)):
             if text:
                 texts_of[language] = text
             else:
                 texts_of.pop(language, None)
-        status[language] = TranslationStatus.CURRENT.value
+        if title or summary:
+            status[language] = TranslationStatus.CURRENT.value
+        else:
+            status.pop(language, None)
     return {"title_translations": titles, "summary_translations": summaries, "translation_status": status}
 
 
@@ -313,9 +320,14 @@ def clean_values(
             cleaned.update(cleaners[key](values[key]))
         except ValidationError as error:
             errors[key] = [str(message) for message in error.messages]
-    if "translations" in values and not errors:
+    translations = values.get("translations")
+    new_original = cleaned.get("original_language")
+    if new_original and new_original != current["original_language"]:
+        # The new original language holds no translation: its old one goes (unless texts are given: an error).
+        translations = {new_original: {"title": "", "summary": ""}, **(translations or {})}
+    if translations is not None and not errors:
         try:
-            cleaned.update(_translations(values["translations"], current=current, cleaned=cleaned))
+            cleaned.update(_translations(translations, current=current, cleaned=cleaned))
         except ValidationError as error:
             errors["translations"] = [str(message) for message in error.messages]
     if errors:

@@ -16,20 +16,21 @@ from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.core.paginator import Paginator
-from django.db import connection
-from django.db.models import Count, QuerySet, TextField
-from django.db.models.functions import Cast
+from django.db.models import Count, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.safestring import SafeString
 from django.utils.translation import get_language, get_language_info
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
-from nonpro.core.policy import Tier, Viewer, viewer_for
+from nonpro.core.policy import Role, Tier, Viewer, can, viewer_for
 from nonpro.core.translation import TranslationStatus
-from nonpro.register import services, taxonomy
+from nonpro.register import search, services, taxonomy
 from nonpro.register.history import entry_history_for
+from nonpro.register.markdown import render_markdown
 from nonpro.register.models import (
     PUBLIC_STATUSES,
     ConcernLevel,
@@ -44,6 +45,7 @@ from nonpro.register.selectors import (
     PREFETCH,
     entries_visible_to,
     entries_with_visible_part,
+    entry_actions_for,
     entry_data_for,
     entry_get_visible,
 )
@@ -220,7 +222,10 @@ def _items(name: str, value: Any, language: str) -> list[str]:
 
 @dataclass
 class Shown:
-    """One field as shown: its label, its lines (or a date), its tier label, and how to render it."""
+    """One field as shown: its label, its lines (or a date), its tier label, and how to render it.
+
+    ``html`` is sanitized Markdown (``render_markdown``) for the fields written in Markdown.
+    """
 
     name: str
     label: StrOrPromise
@@ -229,6 +234,11 @@ class Shown:
     tier: StrOrPromise = ""
     text: str = ""
     links: list[str] = field(default_factory=list)
+    html: str = ""
+
+
+#: Fields written in Markdown: shown rendered and sanitized (``nonpro.register.markdown``).
+MARKDOWN_FIELDS = frozenset({"details"})
 
 
 def _shown(name: str, value: Any, tier: str, language: str) -> Shown | None:
@@ -236,7 +246,9 @@ def _shown(name: str, value: Any, tier: str, language: str) -> Shown | None:
     if _is_empty(value):
         return None
     shown = Shown(name=name, label=FIELD_LABELS.get(name, name), tier=_tier_label(tier))
-    if name in {"details", "concern_rationale", "withdrawal_reason", "rejection_reason", "summary"}:
+    if name in MARKDOWN_FIELDS:
+        shown.html = render_markdown(str(value))
+    elif name in {"concern_rationale", "withdrawal_reason", "rejection_reason", "summary"}:
         shown.text = str(value)
     elif name == "related":
         shown.links = [str(rsd_id) for rsd_id in value]
@@ -303,78 +315,117 @@ def _shows_status(viewer: Viewer) -> bool:
 
 def _with_domain(entries: QuerySet[Entry], viewer: Viewer, code: str) -> QuerySet[Entry]:
     """Keep the entries classified under domain ``code`` among those whose classification ``viewer`` sees."""
-    classified = entries_with_visible_part(viewer, "classification")
-    if connection.features.supports_json_field_contains:
-        matching = classified.filter(domains__contains=[code])
-    else:  # SQLite: the JSON text holds each code quoted; codes are checked against the taxonomy first.
-        matching = classified.annotate(domains_text=Cast("domains", TextField())).filter(
-            domains_text__contains=f'"{code}"'
-        )
-    return entries.filter(pk__in=matching.values("pk"))
+    return search.with_code(entries, viewer, "domains", code)
 
 
 def _with_concern(entries: QuerySet[Entry], viewer: Viewer, level: str) -> QuerySet[Entry]:
     """Keep the entries at concern ``level`` among those whose assessment ``viewer`` sees."""
-    assessed = entries_with_visible_part(viewer, "assessment").filter(concern_level=level)
-    return entries.filter(pk__in=assessed.values("pk"))
+    return search.with_concern(entries, viewer, level)
+
+
+#: The list's filters on taxonomy codes: filter name → (entry field, taxonomy kind).
+CODE_FILTERS: dict[str, tuple[str, str]] = {
+    "domain": ("domains", "domain"),
+    "control_list": ("control_lists", "control_list"),
+    "obligation": ("obligations", "obligation"),
+}
 
 
 @dataclass
 class Filters:
+    """The filters asked for (each empty when not asked for, or not a known value)."""
+
     domain: str = ""
     concern: str = ""
     status: str = ""
+    control_list: str = ""
+    obligation: str = ""
+    year: int | None = None
 
     def apply(self, entries: QuerySet[Entry], viewer: Viewer, *, skip: str = "") -> QuerySet[Entry]:
-        if self.domain and skip != "domain":
-            entries = _with_domain(entries, viewer, self.domain)
+        """Return ``entries`` filtered by every filter but ``skip`` (a facet counts as its own filter would list)."""
+        for name, (entry_field, _kind) in CODE_FILTERS.items():
+            code = getattr(self, name)
+            if code and skip != name:
+                entries = search.with_code(entries, viewer, entry_field, code)
         if self.concern and skip != "concern":
             entries = _with_concern(entries, viewer, self.concern)
+        if self.year is not None and skip != "year":
+            entries = search.with_year(entries, self.year)
         if self.status and skip != "status":
             entries = entries.filter(status=self.status)
         return entries
 
     def active(self) -> bool:
-        return bool(self.domain or self.concern or self.status)
+        return bool(
+            self.domain or self.concern or self.status or self.control_list or self.obligation or self.year is not None
+        )
 
 
 class RegisterFilterForm(forms.Form):
-    """The list's filters; choices (with counts of what the viewer may see) are given per request."""
+    """The search box and the list's filters; choices (with counts of what the viewer may see) are given per request."""
 
+    q = forms.CharField(
+        label=_("Search the register"),
+        required=False,
+        max_length=search.MAX_QUERY_LENGTH,
+        help_text=_("Words in any of the six languages; every word must appear."),
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off", "dir": "auto"}),
+    )
     domain = forms.ChoiceField(label=_("Domain"), required=False)
     concern = forms.ChoiceField(label=_("Concern level"), required=False)
+    control_list = forms.ChoiceField(label=_("Control list"), required=False)
+    obligation = forms.ChoiceField(label=_("Obligation of resolution 1540"), required=False)
+    year = forms.ChoiceField(label=_("Year"), required=False)
     status = forms.ChoiceField(label=_("Status"), required=False)
 
-    def __init__(
-        self,
-        data: Mapping[str, Any],
-        *,
-        domains: list[tuple[str, str]],
-        concerns: list[tuple[str, str]],
-        statuses: list[tuple[str, str]] | None,
-    ) -> None:
+    def __init__(self, data: Mapping[str, Any], *, facets: Mapping[str, list[tuple[str, str]] | None]) -> None:
         super().__init__(data)
-        self._set_choices("domain", _("All domains"), domains)
-        self._set_choices("concern", _("All concern levels"), concerns)
-        if statuses is None:
-            del self.fields["status"]
-        else:
-            self._set_choices("status", _("All statuses"), statuses)
+        everything: dict[str, StrOrPromise] = {
+            "domain": _("All domains"),
+            "concern": _("All concern levels"),
+            "control_list": _("All control lists"),
+            "obligation": _("All obligations"),
+            "year": _("All years"),
+            "status": _("All statuses"),
+        }
+        for name, label in everything.items():
+            choices = facets.get(name)
+            if choices is None:
+                del self.fields[name]
+            else:
+                self._set_choices(name, label, choices)
 
     def _set_choices(self, name: str, everything: StrOrPromise, choices: list[tuple[str, str]]) -> None:
         field_ = cast("forms.ChoiceField", self.fields[name])
         field_.choices = [("", everything), *choices]
 
+    def filter_fields(self) -> list[forms.BoundField]:
+        """Return the filters (every field but the search box), in order."""
+        return [self[name] for name in self.fields if name != "q"]
+
+
+def _read_query(request: HttpRequest) -> str:
+    return request.GET.get("q", "").strip()[: search.MAX_QUERY_LENGTH]
+
+
+def _read_year(value: str) -> int | None:
+    return int(value) if value.isascii() and value.isdigit() and 1900 <= int(value) <= 9999 else None
+
 
 def _read_filters(request: HttpRequest, *, with_status: bool) -> Filters:
     """Return the filters asked for; a value that is not a known code is ignored (the form shows it)."""
-    domain = request.GET.get("domain", "")
+    codes = {name: request.GET.get(name, "") for name in CODE_FILTERS}
+    for name, (_field, kind) in CODE_FILTERS.items():
+        if codes[name] not in taxonomy.codes(kind, include_deprecated=True):
+            codes[name] = ""
     concern = request.GET.get("concern", "")
     status = request.GET.get("status", "") if with_status else ""
     return Filters(
-        domain=domain if domain in taxonomy.codes("domain", include_deprecated=True) else "",
+        **codes,
         concern=concern if concern in CONCERN_LEVELS else "",
         status=status if status in Status.values else "",
+        year=_read_year(request.GET.get("year", "")),
     )
 
 
@@ -382,32 +433,63 @@ def _counted(label: str, count: int) -> str:
     return str(_("%(label)s (%(count)s)") % {"label": label, "count": count})
 
 
+def _code_counts(entries: QuerySet[Entry], viewer: Viewer, entry_field: str) -> dict[str, int]:
+    """Count the entries per code of ``entry_field`` among those whose classification ``viewer`` sees."""
+    classified = entries_with_visible_part(viewer, "classification").filter(pk__in=entries.values("pk"))
+    counts: dict[str, int] = {}
+    for codes in classified.order_by().values_list(entry_field, flat=True):
+        for code in set(codes or []):
+            counts[code] = counts.get(code, 0) + 1
+    return counts
+
+
+def _year_choices(entries: QuerySet[Entry], selected: int | None) -> list[tuple[str, str]]:
+    rows = entries.annotate(entry_year=search.entry_year()).order_by().values("entry_year")
+    counts = {
+        row["entry_year"]: row["count"]
+        for row in rows.annotate(count=Count("pk", distinct=True))
+        if row["entry_year"] is not None
+    }
+    if selected is not None:
+        counts.setdefault(selected, 0)
+    return [(str(year), _counted(str(year), counts[year])) for year in sorted(counts, reverse=True)]
+
+
 def _facets(
     entries: QuerySet[Entry], viewer: Viewer, filters: Filters, *, with_status: bool, language: str
 ) -> dict[str, list[tuple[str, str]] | None]:
-    """Return the filter choices with the number of entries each would list (counted as the filter filters)."""
-    domain_base = filters.apply(entries, viewer, skip="domain")
-    domains = [
-        (code, _counted(label, _with_domain(domain_base, viewer, code).count()))
-        for code, label in taxonomy.load("domain").choices(language)
-    ]
+    """Return the filter choices with the number of entries each would list (counted as the filter filters).
+
+    Codes are counted only on entries whose classification the viewer sees, concern levels only on
+    those whose assessment they see: a hidden part adds to no count.
+    """
+    facets: dict[str, list[tuple[str, str]] | None] = {}
+    for name, (entry_field, kind) in CODE_FILTERS.items():
+        counts = _code_counts(filters.apply(entries, viewer, skip=name), viewer, entry_field)
+        facets[name] = [
+            (code, _counted(label, counts.get(code, 0))) for code, label in taxonomy.load(kind).choices(language)
+        ]
     concern_base = filters.apply(entries, viewer, skip="concern")
     assessed = entries_with_visible_part(viewer, "assessment").filter(pk__in=concern_base.values("pk"))
     concern_counts = {
         row["concern_level"]: row["count"]
         for row in assessed.order_by().values("concern_level").annotate(count=Count("pk"))
     }
-    concerns = [
+    facets["concern"] = [
         (level, _counted(_concern_label(level, language), concern_counts.get(level, 0))) for level in CONCERN_LEVELS
     ]
-    statuses: list[tuple[str, str]] | None = None
+    facets["year"] = _year_choices(filters.apply(entries, viewer, skip="year"), filters.year)
+    facets["status"] = None
     if with_status:
         status_base = filters.apply(entries, viewer, skip="status")
         status_counts = {
-            row["status"]: row["count"] for row in status_base.order_by().values("status").annotate(count=Count("pk"))
+            row["status"]: row["count"]
+            for row in status_base.order_by().values("status").annotate(count=Count("pk", distinct=True))
         }
-        statuses = [(value, _counted(str(label), status_counts.get(value, 0))) for value, label in Status.choices]
-    return {"domains": domains, "concerns": concerns, "statuses": statuses}
+        facets["status"] = [
+            (value, _counted(str(label), status_counts.get(value, 0))) for value, label in Status.choices
+        ]
+    return facets
 
 
 @dataclass
@@ -417,9 +499,10 @@ class Row:
     status: str
     status_tier: StrOrPromise
     domains: list[str]
+    snippets: list[SafeString] = field(default_factory=list)
 
 
-def _row(viewer: Viewer, entry: Entry, language: str) -> Row | None:
+def _row(viewer: Viewer, entry: Entry, language: str, q: str = "") -> Row | None:
     data = entry_data_for(viewer, entry)
     if data is None:
         return None
@@ -431,6 +514,7 @@ def _row(viewer: Viewer, entry: Entry, language: str) -> Row | None:
         status=_items("status", status, language)[0] if status else "",
         status_tier=_tier_label(tiers.get("status", Tier.PUBLIC)),
         domains=_items("domains", data.get("domains"), language),
+        snippets=search.search_snippets(viewer, entry, q, language, data=data) if q else [],
     )
 
 
@@ -440,28 +524,60 @@ def _query_without_page(request: HttpRequest) -> str:
     return query.urlencode()
 
 
+@dataclass(frozen=True)
+class Link:
+    label: StrOrPromise
+    url: str
+
+
+#: The register's other pages, each shown on the home page to those the policy lets use it.
+REGISTER_LINKS: tuple[tuple[str, str, StrOrPromise], ...] = (
+    ("register.entry.propose", "register:propose", _("Propose a development")),
+    ("register.review.assign", "register:reviews", _("Reviews: the triage queue")),
+    ("register.dashboard.view", "register:dashboard", _("Trends dashboard")),
+    ("register.trend_note.submit", "register:trend_notes", _("Trend notes")),
+    ("register.subscription.manage", "register:subscriptions", _("Follow domains and concern levels")),
+    ("register.report.view", "register:report", _("New trends report (HTML and PDF)")),
+)
+
+
+def _register_links(viewer: Viewer) -> list[Link]:
+    """Return the links to the register's other pages that ``viewer`` may use (reviewers: their reviews)."""
+    links = [Link(label, reverse(name)) for action, name, label in REGISTER_LINKS if can(viewer, action)]
+    if viewer.has(Role.REVIEWER) and not can(viewer, "register.review.assign"):
+        links.insert(1, Link(_("My reviews"), reverse("register:reviews")))
+    links.append(Link(_("Atom feed of the published entries"), reverse("register:feed")))
+    return links
+
+
 @require_safe
 def index(request: HttpRequest) -> HttpResponse:
-    """List the entries the viewer may see, newest first, with filters that work without JavaScript."""
+    """Search and list the entries the viewer may see — best match first with a query, else newest first."""
     viewer = viewer_for(request.user)
     language = _language()
     with_status = _shows_status(viewer)
     filters = _read_filters(request, with_status=with_status)
+    q = _read_query(request)
     entries = entries_visible_to(viewer)
+    ranked: QuerySet[Entry] | None = None
+    if q:
+        ranked = search.search_entries(viewer, q, language=language)
+        entries = Entry.objects.filter(pk__in=ranked.values("pk"))
     facets = _facets(entries, viewer, filters, with_status=with_status, language=language)
-    form = RegisterFilterForm(
-        request.GET, domains=facets["domains"] or [], concerns=facets["concerns"] or [], statuses=facets["statuses"]
-    )
+    form = RegisterFilterForm(request.GET, facets=facets)
     form.is_valid()
-    listed = filters.apply(entries, viewer).order_by("-pk").prefetch_related(*PREFETCH)
-    page = Paginator(listed, PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = [row for row in (_row(viewer, entry, language) for entry in page.object_list) if row is not None]
+    # With a query the ranking orders the list; without one, newest first.
+    listed = filters.apply(ranked, viewer) if ranked is not None else filters.apply(entries, viewer).order_by("-pk")
+    page = Paginator(listed.prefetch_related(*PREFETCH), PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [row for row in (_row(viewer, entry, language, q) for entry in page.object_list) if row is not None]
     context = {
         "form": form,
         "page": page,
         "rows": rows,
+        "q": q,
         "query": _query_without_page(request),
-        "filtered": filters.active(),
+        "filtered": filters.active() or bool(q),
+        "links": _register_links(viewer),
     }
     return render(request, "register/index.html", context)
 
@@ -520,8 +636,21 @@ def entry_detail(request: HttpRequest, rsd_id: str) -> HttpResponse:
         "related": shown("related"),
         "pending": _pending(data, language),
         "serial": data.get("serial"),
+        **_actions_context(viewer, entry),
     }
     return render(request, "register/entry_detail.html", context)
+
+
+def _actions_context(viewer: Viewer, entry: Entry) -> dict[str, Any]:
+    """Return the actions the viewer may take on the entry now, and the version their forms send back."""
+    actions = entry_actions_for(viewer, entry)
+    return {
+        "actions": actions,
+        "version": entry.version if actions else None,
+        "can_edit": "register.entry.edit" in actions,
+        "can_submit": "register.entry.submit" in actions,
+        "can_classify": "register.entry.classify" in actions,
+    }
 
 
 # --- history -------------------------------------------------------------------------------------------

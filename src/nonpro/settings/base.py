@@ -198,6 +198,9 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 
+# The platform's public address: links in e-mails (digests, reminders) start with it.
+SITE_URL = env_str("NONPRO_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
 # E-mail through Django 6.1's MAILERS; the "default" mailer sends everything.
 EMAIL_BACKEND_PATH = env_str("NONPRO_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 _smtp_options: dict[str, object] = {
