@@ -7,11 +7,13 @@ the generated identifiers and filters meet real rows as well as missing ones.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis import checks
 
@@ -23,6 +25,22 @@ schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application).inc
 
 
 @pytest.fixture
+def same_connection() -> Iterator[None]:
+    """Keep the test's database connection across requests, as Django's test client does.
+
+    Schemathesis calls the WSGI application directly; Django would close the connection at the end
+    of each request, and with it the test's transaction on PostgreSQL.
+    """
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
 def entries(published: Callable[..., Entry], draft: Draft) -> list[str]:
     """A published entry (title and summary public, the rest committee) and a draft nobody else sees."""
     return [published().rsd_id, draft(title="Synthetic example: a draft").rsd_id]
@@ -31,7 +49,7 @@ def entries(published: Callable[..., Entry], draft: Draft) -> list[str]:
 @pytest.mark.django_db(transaction=False)
 @schema.parametrize()
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
-def test_register_api_never_fails(case: Any, entries: list[str]) -> None:
+def test_register_api_never_fails(case: Any, entries: list[str], same_connection: None) -> None:
     response = case.call()
     case.validate_response(
         response,
