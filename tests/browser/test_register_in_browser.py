@@ -49,7 +49,12 @@ class Session:
         if not bypass_csp:
             self.page.on("console", lambda m: self.problems.append(m.text) if m.type == "error" else None)
             self.page.on("pageerror", lambda error: self.problems.append(str(error)))
-            self.page.on("requestfailed", lambda request: self.problems.append(f"request failed: {request.url}"))
+            self.page.on("requestfailed", self._request_failed)
+
+    def _request_failed(self, request: Any) -> None:
+        # A navigation cancels what the previous page still loads (the favicon): not a problem of the page.
+        if request.failure != "net::ERR_ABORTED":
+            self.problems.append(f"request failed: {request.url} ({request.failure})")
 
     def goto(self, path: str, status: int = 200) -> Page:
         response = self.page.goto(f"{self.site}{path}")
