@@ -117,22 +117,7 @@ def _generate(count: int) -> list[str]:
         EntryTranslation.objects.bulk_create(translations, batch_size=BATCH)
         documents = []
         for entry in saved.values():
-            values: dict[str, Any] = {
-                field: getattr(entry, field)
-                for field in (
-                    "rsd_id",
-                    "original_language",
-                    "title",
-                    "summary",
-                    "details",
-                    "concern_level",
-                    "concern_rationale",
-                    "domains",
-                    "technology_areas",
-                    "control_lists",
-                    "obligations",
-                )
-            }
+            values: dict[str, Any] = {field: getattr(entry, field) for field in search.INDEXED_COLUMNS}
             values["title_translations"] = {t.language: t.title for t in translations if t.master_id == entry.pk}
             values["summary_translations"] = {t.language: t.summary for t in translations if t.master_id == entry.pk}
             for (part, language), text in search.build_documents(values).items():

@@ -242,22 +242,23 @@ def build_documents(values: Mapping[str, Any]) -> dict[tuple[str, str], str]:
     return {key: text for key, text in indexed.items() if text}
 
 
+#: The entry's own columns that ``build_documents`` reads (translations, sources and aliases come from rows).
+INDEXED_COLUMNS: tuple[str, ...] = (
+    "rsd_id",
+    "original_language",
+    "title",
+    "summary",
+    "details",
+    "concern_level",
+    "concern_rationale",
+    *CLASSIFICATION_KINDS,
+)
+
+
 def _current_values(entry: Entry) -> dict[str, Any]:
     """Return the values to index, read from the rows (no cached relations): never the pending edit."""
     translations = list(EntryTranslation.objects.filter(master_id=entry.pk).values("language", "title", "summary"))
-    values: dict[str, Any] = {
-        field: getattr(entry, field)
-        for field in (
-            "rsd_id",
-            "original_language",
-            "title",
-            "summary",
-            "details",
-            "concern_level",
-            "concern_rationale",
-            *CLASSIFICATION_KINDS,
-        )
-    }
+    values: dict[str, Any] = {field: getattr(entry, field) for field in INDEXED_COLUMNS}
     values["title_translations"] = {row["language"]: row["title"] for row in translations if row["title"]}
     values["summary_translations"] = {row["language"]: row["summary"] for row in translations if row["summary"]}
     values["sources"] = list(
