@@ -120,8 +120,19 @@ def _generate(count: int) -> list[str]:
             values: dict[str, Any] = {field: getattr(entry, field) for field in search.INDEXED_COLUMNS}
             values["title_translations"] = {t.language: t.title for t in translations if t.master_id == entry.pk}
             values["summary_translations"] = {t.language: t.summary for t in translations if t.master_id == entry.pk}
+            tiers = search.tiers_from_values(values)
             for (part, language), text in search.build_documents(values).items():
-                documents.append(EntrySearchDocument(entry_id=entry.pk, part=part, language=language, text=text))
+                entry_tier, part_tier = tiers[part]
+                documents.append(
+                    EntrySearchDocument(
+                        entry_id=entry.pk,
+                        part=part,
+                        language=language,
+                        text=text,
+                        entry_tier=entry_tier,
+                        part_tier=part_tier,
+                    )
+                )
         EntrySearchDocument.objects.bulk_create(documents, batch_size=BATCH)
         sample.extend(rng.sample(list(saved), 5))
     if connection.vendor == "sqlite":

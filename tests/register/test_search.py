@@ -61,7 +61,7 @@ Published = Callable[..., Entry]
 
 
 def found(people: People, viewer: str, q: str, **kwargs: Any) -> set[str]:
-    return set(search_entries(people.viewer(viewer), q, **kwargs).values_list("rsd_id", flat=True))
+    return {entry.rsd_id for entry in search_entries(people.viewer(viewer), q, **kwargs)}
 
 
 def marked_entry(published: Published) -> Entry:
@@ -121,6 +121,22 @@ def test_words_in_a_restricted_part_are_found_by_grant_holders_only(published: P
     assert found(people, "analyst", IN_RATIONALE) == {entry.rsd_id}
 
 
+def test_a_grant_without_an_assignment_opens_no_part_of_an_unpublished_entry(draft: Draft, people: People) -> None:
+    """The entry's tier and the part's tier must both be reached (a reviewer's RESTRICTED reach is
+    their grants, their COMMITTEE reach their assignments: no single "effective" tier decides)."""
+    entry = to_review(draft(details=f"Synthetic example: {IN_DETAILS} notes."), people)
+    entry = services.entry_set_tier(
+        entry=entry, field="details", tier=Tier.RESTRICTED, reason=REASON, by=people.analyst
+    )
+    need_to_know_grant(
+        obj=entry, user=people.outsider_reviewer, reason="Synthetic example: need to know.",
+        expires_at=timezone.now() + timedelta(days=3), granted_by=people.analyst,
+    )  # fmt: skip
+
+    assert found(people, "outsider_reviewer", IN_DETAILS) == set()  # granted, but not assigned
+    assert found(people, "outsider_reviewer", entry.rsd_id) == set()
+
+
 def test_every_word_must_appear_in_a_part_the_viewer_sees(published: Published, people: People) -> None:
     entry = marked_entry(published)
 
@@ -145,12 +161,11 @@ def test_a_base_queryset_narrows_but_never_widens(published: Published, people: 
     anonymous = people.viewer("anonymous")
 
     assert found(people, "anonymous", "ondrel") == {first.rsd_id, second.rsd_id}
-    assert set(
-        search_entries(anonymous, "ondrel", base=Entry.objects.filter(pk=first.pk)).values_list("rsd_id", flat=True)
-    ) == {first.rsd_id}
+    narrowed = search_entries(anonymous, "ondrel", base=Entry.objects.filter(pk=first.pk))
+    assert [entry.rsd_id for entry in narrowed] == [first.rsd_id]
     marked = marked_entry(published)
     assert not search_entries(anonymous, IN_DETAILS, base=Entry.objects.all()).exists()
-    assert search_entries(people.viewer("analyst"), IN_DETAILS, base=Entry.objects.all()).get() == marked
+    assert list(search_entries(people.viewer("analyst"), IN_DETAILS, base=Entry.objects.all())) == [marked]
 
 
 # --- six languages ---------------------------------------------------------------------------------------
@@ -246,7 +261,7 @@ def test_hostile_queries_do_not_raise(multilingual: Entry, people: People, q: st
 @given(q=st.text(max_size=60))
 def test_any_text_is_a_safe_query(multilingual: Entry, people: People, q: str) -> None:
     results = search_entries(people.viewer("analyst"), q, language="ru")
-    list(results.values_list("rsd_id", flat=True))
+    assert len(list(results)) == results.count()
     for snippet in search_snippets(people.viewer("analyst"), multilingual, q, "fr"):
         assert "<script" not in snippet
 
@@ -288,9 +303,20 @@ def test_a_pending_edit_is_not_searchable_until_it_is_published(published: Publi
     assert found(people, "analyst", "vextrano") == {entry.rsd_id}
 
 
+def assert_tiers_copied(entry: Entry) -> None:
+    """Every index row of ``entry`` carries the entry's current tier and its part's (decision 0008)."""
+    entry.refresh_from_db()
+    rows = list(EntrySearchDocument.objects.filter(entry=entry).values_list("part", "entry_tier", "part_tier"))
+    assert rows
+    for part, entry_tier, part_tier in rows:
+        assert entry_tier == entry.policy_tier(None), part
+        assert part_tier == (entry_tier if part == "record" else entry.tier_of(part)), part
+
+
 def test_every_write_reindexes_the_entry(draft: Draft, people: People) -> None:
     entry = draft(title="Synthetic example: Trelkin title", details="Synthetic example: Morvane notes.")
     assert found(people, "analyst", "trelkin") == {entry.rsd_id}
+    assert_tiers_copied(entry)
 
     entry = services.entry_update(
         entry=entry, expected_version=entry.version, by=people.author,
@@ -303,16 +329,20 @@ def test_every_write_reindexes_the_entry(draft: Draft, people: People) -> None:
     entry = services.entry_set_tier(entry=entry, field="title", tier=Tier.PUBLIC, reason=REASON, by=people.analyst)
     assert found(people, "anonymous", "dastrow") == set()  # not published yet
     entry = services.entry_publish(entry=entry, by=people.analyst)
+    assert_tiers_copied(entry)
     assert found(people, "anonymous", "dastrow") == {entry.rsd_id}
     assert found(people, "anonymous", "morvane") == set()  # details stay COMMITTEE
 
     entry = services.entry_set_tier(entry=entry, field="details", tier=Tier.PUBLIC, reason=REASON, by=people.analyst)
     assert found(people, "anonymous", "morvane") == {entry.rsd_id}
+    assert_tiers_copied(entry)
     entry = services.entry_set_tier(entry=entry, field="details", tier=Tier.COMMITTEE, reason=REASON, by=people.analyst)
     assert found(people, "anonymous", "morvane") == set()
+    assert_tiers_copied(entry)
 
-    services.entry_withdraw(entry=entry, reason=REASON, by=people.analyst)
+    entry = services.entry_withdraw(entry=entry, reason=REASON, by=people.analyst)
     assert found(people, "anonymous", "dastrow") == {entry.rsd_id}  # a withdrawn entry stays readable
+    assert_tiers_copied(entry)
 
 
 def test_the_identifier_is_searchable_by_those_who_see_the_entry(published: Published, people: People) -> None:
@@ -325,7 +355,7 @@ def test_title_matches_rank_above_details_matches(published: Published, people: 
     in_details = published(details="Synthetic example: Halvorn in the details.")
     services.entry_set_tier(entry=in_details, field="details", tier=Tier.PUBLIC, reason=REASON, by=people.analyst)
 
-    ranked = list(search_entries(people.viewer("anonymous"), "halvorn").values_list("rsd_id", flat=True))
+    ranked = [entry.rsd_id for entry in search_entries(people.viewer("anonymous"), "halvorn")]
     assert ranked == [in_title.rsd_id, in_details.rsd_id]
 
 

@@ -558,11 +558,14 @@ def _reach_condition(
     country_field: str | None,
     assigned_field: str | None,
     prefix: str = "",
+    pk_lookup: str | None = None,
 ) -> Q | None:
     """Return the database condition for ``scope`` on ``model`` (``None``: no row is reached).
 
-    ``prefix`` is the lookup path from the queried rows to ``model`` (``""``: the rows are ``model``'s).
+    ``prefix`` is the lookup path from the queried rows to ``model`` (``""``: the rows are ``model``'s);
+    ``pk_lookup`` the lookup of ``model``'s primary key from the queried rows (default ``{prefix}pk``).
     """
+    pk = f"{prefix}pk" if pk_lookup is None else pk_lookup
     if scope.everything:
         return Q()
     parts: list[Q] = []
@@ -574,9 +577,9 @@ def _reach_condition(
         parts.append(Q(**{f"{prefix}{country_field}__isnull": True}))
     if scope.assigned_user_id is not None and assigned_field is not None:
         assigned = model._base_manager.filter(**{assigned_field: scope.assigned_user_id}).values("pk")
-        parts.append(Q(**{f"{prefix}pk__in": assigned}))
+        parts.append(Q(**{f"{pk}__in": assigned}))
     if scope.granted_user_id is not None and _grantable_model(model):
-        parts.append(Q(**{f"{prefix}pk__in": _granted_ids(model, scope.granted_user_id)}))
+        parts.append(Q(**{f"{pk}__in": _granted_ids(model, scope.granted_user_id)}))
     if not parts:
         return None
     return reduce(operator.or_, parts)
@@ -622,6 +625,7 @@ def visible_condition(
     prefix: str = "",
     country_field: str | None = None,
     assigned_field: str | None = None,
+    pk_lookup: str | None = None,
 ) -> Q | None:
     """Return ``visible()``'s condition as a ``Q`` (``None``: no row is visible), reached through ``prefix``.
 
@@ -629,11 +633,18 @@ def visible_condition(
     (``prefix="entry__"``) — so that visibility becomes a condition on the joined row rather than
     a subquery over every row of ``model``. ``tier_field``, ``country_field`` and
     ``assigned_field`` are named from ``model`` (without the prefix); the rules are ``visible()``'s.
+    ``pk_lookup`` names ``model``'s primary key on the queried rows when they carry it and the tier
+    themselves (e.g. ``"entry_id"`` on search documents that copy their entry's tiers): no join then.
     """
     conditions: list[Q] = []
     for tier in Tier:
         condition = _reach_condition(
-            reach(viewer, tier), model, country_field=country_field, assigned_field=assigned_field, prefix=prefix
+            reach(viewer, tier),
+            model,
+            country_field=country_field,
+            assigned_field=assigned_field,
+            prefix=prefix,
+            pk_lookup=pk_lookup,
         )
         if condition is not None:
             conditions.append(Q(**{f"{prefix}{tier_field}": tier.value}) & condition)

@@ -249,12 +249,12 @@ def _not_found() -> HttpError:
     return HttpError(404, gettext("There is no register entry with this identifier that you may see."))
 
 
-def _filtered(viewer: Viewer, filters: EntryFilters) -> QuerySet[Entry]:
+def _filtered(viewer: Viewer, filters: EntryFilters) -> QuerySet[Entry] | search.SearchResults:
     """Return the entries ``viewer`` may see that match ``filters``; tiered parts match only where visible.
 
     Without ``q``: newest first. With ``q``: the search selector's ranking (``search.search_entries``).
     """
-    entries = Entry.objects.filter(pk__in=entries_visible_to(viewer).values("pk"))
+    entries = Entry.objects.all()  # narrowed by the filters below; visibility comes last
     if filters.status is not None:
         entries = entries.filter(status=filters.status.value)
     if filters.modified_since is not None:
@@ -274,8 +274,10 @@ def _filtered(viewer: Viewer, filters: EntryFilters) -> QuerySet[Entry]:
     if filters.year is not None:
         entries = search.with_year(entries, filters.year)
     if filters.q is not None:
-        return search.search_entries(viewer, filters.q, base=entries)
-    return entries.order_by("-pk")
+        # The search matches visible parts of visible entries only; ``base`` narrows it when filtered.
+        filtered = entries.query.has_filters()
+        return search.search_entries(viewer, filters.q, base=entries if filtered else None)
+    return entries.filter(pk__in=entries_visible_to(viewer).values("pk")).order_by("-pk")
 
 
 def _page_link(request: HttpRequest, page: int) -> str:

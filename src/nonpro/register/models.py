@@ -706,13 +706,18 @@ class EntrySearchDocument(models.Model):
     current (published) values only — never from a pending edit. ``text`` holds normalised tokens
     (case and diacritics folded, Chinese split into bigrams) separated by spaces, so that SQLite
     FTS5 and PostgreSQL full-text search see the same words. Searches match a row only when its
-    ``part`` is visible to the viewer on that entry (``entries_with_visible_part``).
+    ``part`` is visible to the viewer on that entry. The row carries copies of the entry's own tier
+    and of its part's tier (rewritten with the text in every write), so that a search decides
+    visibility on the matching rows alone, without reading the entry (decision 0008).
     """
 
     entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="search_documents")
     part = models.CharField(_("part"), max_length=20)
     language = models.CharField(_("language"), max_length=10)
     text = models.TextField(_("indexed text"))
+    #: Unknown tiers (rows written before the copies existed) reach nobody: RESTRICTED.
+    entry_tier = models.CharField(_("entry tier"), max_length=12, choices=Tier.choices, default=Tier.RESTRICTED)
+    part_tier = models.CharField(_("part tier"), max_length=12, choices=Tier.choices, default=Tier.RESTRICTED)
 
     class Meta:
         verbose_name = _("search document")

@@ -1,33 +1,32 @@
-"""Full-text search of the register, in six languages, behind one selector (docs/decisions/0006-register-search.md).
+"""Full-text search of the register, in six languages, behind one selector (decisions 0006 and 0008).
 
 The index: one ``EntrySearchDocument`` row per (entry, part, language) with the text of that part
 of the entry's *current* values — what is published for a published entry; a pending edit is
-never indexed. ``reindex_entry`` rebuilds an entry's rows inside every write (``services._record``).
+never indexed — and copies of the entry's tier and the part's tier. ``reindex_entry`` rebuilds an
+entry's rows inside every write (``services._record``).
 
 Both engines see the same words: the text is normalised here (NFKC, case folded, diacritics and
 Arabic tatweel removed) and split into words; Chinese, which has no spaces, is split into
 overlapping character bigrams. SQLite matches these words with an FTS5 table
 (``register_search_fts``, rowid = document id, tokenizer ``unicode61 remove_diacritics 2``);
-PostgreSQL with ``to_tsvector('simple', text)`` and a GIN index on it. User input is never passed
-as query syntax: it is reduced to words, each quoted; every word must match a visible part of the
-entry (words of three or more characters also match as prefixes).
+PostgreSQL with a stored ``to_tsvector('simple', text)`` column and a GIN index on it. User input
+is never passed as query syntax: it is reduced to words, each quoted; every word must match a
+visible part of the entry (words of three or more characters also match as prefixes).
 
-Visibility: a document matches only when its part is visible to the viewer on that entry
-(``entries_with_visible_part``); the record part (the identifier) when the entry is visible. So a
-word that appears only in a part above the viewer's tier gives no hit, no count and no snippet.
-Ranking: bm25 (SQLite) or ts_rank (PostgreSQL) of each matching visible document, weighted by
-part (title and summary first) and summed per entry.
+Visibility: a document matches only when the policy reaches both its entry's tier and its part's
+tier (or the creator rule opens it) — decided on the row's own columns; the record part (the
+identifier) is as visible as the entry. So a word that appears only in a part above the viewer's
+tier gives no hit, no count and no snippet. Ranking: the sum of the part weights of the matching
+visible documents (title and summary first), ties newest first.
 """
 
 from __future__ import annotations
 
-import operator
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from functools import reduce
-from typing import Any
+from typing import Any, overload
 
 from django.conf import settings
 from django.db import NotSupportedError, connection, transaction
@@ -40,11 +39,8 @@ from django.db.models import (
     F,
     FloatField,
     IntegerField,
-    Max,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Sum,
     TextField,
     Value,
@@ -59,7 +55,14 @@ from django.utils.translation import get_language_info
 
 from nonpro.core.policy import Tier, Viewer, visible_condition
 from nonpro.register import taxonomy
-from nonpro.register.models import Entry, EntryAlias, EntrySearchDocument, EntrySource, EntryTranslation
+from nonpro.register.models import (
+    PUBLIC_STATUSES,
+    Entry,
+    EntryAlias,
+    EntrySearchDocument,
+    EntrySource,
+    EntryTranslation,
+)
 from nonpro.register.selectors import (
     ASSIGNED_FIELD,
     AUTHOR_TIERS,
@@ -69,6 +72,8 @@ from nonpro.register.selectors import (
 )
 
 FTS_TABLE = "register_search_fts"
+#: The language of a document that holds text in every platform language (ISO 639-2 "multiple languages").
+MULTILINGUAL = "mul"
 #: The pseudo-part holding facts about the record (the identifier): visible with the entry itself.
 RECORD = "record"
 #: The indexed parts and their weight in the ranking (title and summary count most).
@@ -214,9 +219,10 @@ def _join(*texts: Any) -> str:
 def build_documents(values: Mapping[str, Any]) -> dict[tuple[str, str], str]:
     """Return ``{(part, language): text}`` for an entry's current values (canonical form, as ``live_values``).
 
-    Title and summary: one document per language they are written in. Details, the assessment's
-    rationale, sources and aliases: the original language. Taxonomy labels (classification, concern
-    level): one document per platform language, the codes with the original language's.
+    Title and summary: one document per language they are written in. Details, sources and
+    aliases: the original language. Classification (the taxonomy labels in every platform
+    language, and the codes) and assessment (the concern level's label in every language, and the
+    rationale): one multilingual document each (``MULTILINGUAL``).
     """
     original = str(values.get("original_language") or settings.LANGUAGE_CODE)
     texts: dict[tuple[str, str], str] = {(RECORD, original): str(values.get("rsd_id", ""))}
@@ -226,15 +232,12 @@ def build_documents(values: Mapping[str, Any]) -> dict[tuple[str, str], str]:
             if language != original:
                 texts[(part, str(language))] = str(text)
     texts[("details", original)] = str(values.get("details") or "")
-    codes = {field: list(values.get(field) or []) for field in CLASSIFICATION_KINDS}
+    codes = [(kind, code) for field, kind in CLASSIFICATION_KINDS.items() for code in values.get(field) or []]
+    labels = [_label(kind, code, language) for language in LANGUAGE_CODES for kind, code in codes]
+    texts[("classification", MULTILINGUAL)] = _join(*dict.fromkeys([*(code for _kind, code in codes), *labels]))
     level = str(values.get("concern_level") or "")
-    for language in LANGUAGE_CODES:
-        labels = [_label(kind, code, language) for field, kind in CLASSIFICATION_KINDS.items() for code in codes[field]]
-        if language == original:
-            labels.extend(code for field in CLASSIFICATION_KINDS for code in codes[field])
-        texts[("classification", language)] = _join(*labels)
-        rationale = values.get("concern_rationale") if language == original else ""
-        texts[("assessment", language)] = _join(_concern_label(level, language), rationale)
+    level_labels = dict.fromkeys(_concern_label(level, language) for language in LANGUAGE_CODES)
+    texts[("assessment", MULTILINGUAL)] = _join(*level_labels, values.get("concern_rationale"))
     sources = values.get("sources") or []
     citations = [_join(*(source.get(key) for key in ("citation", "doi", "pmid", "arxiv_id"))) for source in sources]
     texts[("sources", original)] = _join(*citations, *(values.get("aliases") or []))
@@ -242,9 +245,11 @@ def build_documents(values: Mapping[str, Any]) -> dict[tuple[str, str], str]:
     return {key: text for key, text in indexed.items() if text}
 
 
-#: The entry's own columns that ``build_documents`` reads (translations, sources and aliases come from rows).
+#: The entry's own columns that ``build_documents`` and ``document_tiers`` read (translations,
+#: sources and aliases come from rows).
 INDEXED_COLUMNS: tuple[str, ...] = (
     "rsd_id",
+    "status",
     "original_language",
     "title",
     "summary",
@@ -252,33 +257,61 @@ INDEXED_COLUMNS: tuple[str, ...] = (
     "concern_level",
     "concern_rationale",
     *CLASSIFICATION_KINDS,
+    *(f"{part}_tier" for part in WEIGHTS if part != RECORD),
 )
+
+
+def values_from_rows(
+    entry: Any, translations: Iterable[Any], sources: Iterable[Mapping[str, Any]], aliases: Iterable[str]
+) -> dict[str, Any]:
+    """Return the values ``build_documents`` reads, from an entry row (any model version) and its rows."""
+    values: dict[str, Any] = {field: getattr(entry, field) for field in INDEXED_COLUMNS}
+    rows = list(translations)
+    values["title_translations"] = {row.language: row.title for row in rows if row.title}
+    values["summary_translations"] = {row.language: row.summary for row in rows if row.summary}
+    values["sources"] = list(sources)
+    values["aliases"] = list(aliases)
+    return values
+
+
+def tiers_from_values(values: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
+    """Return ``document_tiers`` for an entry's values (as ``values_from_rows`` gives them)."""
+    part_tiers = {part: str(values[f"{part}_tier"]) for part in WEIGHTS if part != RECORD}
+    return document_tiers(str(values["status"]), part_tiers)
 
 
 def _current_values(entry: Entry) -> dict[str, Any]:
     """Return the values to index, read from the rows (no cached relations): never the pending edit."""
-    translations = list(EntryTranslation.objects.filter(master_id=entry.pk).values("language", "title", "summary"))
-    values: dict[str, Any] = {field: getattr(entry, field) for field in INDEXED_COLUMNS}
-    values["title_translations"] = {row["language"]: row["title"] for row in translations if row["title"]}
-    values["summary_translations"] = {row["language"]: row["summary"] for row in translations if row["summary"]}
-    values["sources"] = list(
-        EntrySource.objects.filter(entry_id=entry.pk).values("citation", "doi", "pmid", "arxiv_id")
+    return values_from_rows(
+        entry,
+        EntryTranslation.objects.filter(master_id=entry.pk),
+        EntrySource.objects.filter(entry_id=entry.pk).values("citation", "doi", "pmid", "arxiv_id"),
+        EntryAlias.objects.filter(entry_id=entry.pk).values_list("alias", flat=True),
     )
-    values["aliases"] = list(EntryAlias.objects.filter(entry_id=entry.pk).values_list("alias", flat=True))
-    return values
 
 
 def write_documents(
-    db: BaseDatabaseWrapper, document_model: Any, entry_id: int, documents: Mapping[tuple[str, str], str]
+    db: BaseDatabaseWrapper,
+    document_model: Any,
+    entry_id: int,
+    documents: Mapping[tuple[str, str], str],
+    tiers: Mapping[str, tuple[str, str]],
 ) -> None:
     """Replace the documents of one entry (and, on SQLite, their rows in the FTS5 table).
 
-    Takes the model class so that the migration can index existing entries with its historical model.
+    ``tiers`` gives each part's ``(entry tier, part tier)`` (``document_tiers``). Takes the model
+    class so that migrations can index existing entries with their historical model.
     """
     rows = document_model.objects.using(db.alias).filter(entry_id=entry_id)
-    indexed = {(part, language): text for part, language, text in rows.values_list("part", "language", "text")}
-    if indexed == dict(documents):
-        return  # nothing indexed changed (e.g. a tier or a status): the rows stay as they are
+    wanted = {(part, language): (text, *tiers[part]) for (part, language), text in documents.items()}
+    stored = {
+        (part, language): (text, entry_tier, part_tier)
+        for part, language, text, entry_tier, part_tier in rows.values_list(
+            "part", "language", "text", "entry_tier", "part_tier"
+        )
+    }
+    if stored == wanted:
+        return  # nothing indexed changed (e.g. a date or a pending edit): the rows stay as they are
     with db.cursor() as cursor:
         if db.vendor == "sqlite":
             table = document_model._meta.db_table
@@ -288,8 +321,10 @@ def write_documents(
             )
         rows.delete()
         document_model.objects.using(db.alias).bulk_create(
-            document_model(entry_id=entry_id, part=part, language=language, text=text)
-            for (part, language), text in sorted(documents.items())
+            document_model(
+                entry_id=entry_id, part=part, language=language, text=text, entry_tier=entry_tier, part_tier=part_tier
+            )
+            for (part, language), (text, entry_tier, part_tier) in sorted(wanted.items())
         )
         if db.vendor == "sqlite":
             # OR REPLACE: a table emptied by ``flush`` (which resets the ids) leaves FTS rows whose ids come back.
@@ -301,9 +336,10 @@ def write_documents(
 
 
 def reindex_entry(entry: Entry) -> None:
-    """Rebuild the search documents of ``entry`` from its current values (call inside the writing transaction)."""
+    """Rebuild the search documents of ``entry`` from its current values and tiers (inside the writing transaction)."""
+    values = _current_values(entry)
     with transaction.atomic():
-        write_documents(connection, EntrySearchDocument, entry.pk, build_documents(_current_values(entry)))
+        write_documents(connection, EntrySearchDocument, entry.pk, build_documents(values), tiers_from_values(values))
 
 
 def reindex_all() -> int:
@@ -333,6 +369,29 @@ def install_engine(schema_editor: BaseDatabaseSchemaEditor, table: str) -> None:
         )
 
 
+#: PostgreSQL: the stored ``tsvector`` of each document (a generated column beside ``text``, migration 0004).
+VECTOR_COLUMN = "search_vector"
+
+
+def install_stored_vector(schema_editor: BaseDatabaseSchemaEditor, table: str) -> None:
+    """PostgreSQL: store each document's ``tsvector`` and index it (no re-parsing of the text when matching)."""
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    schema_editor.execute(
+        f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {VECTOR_COLUMN} tsvector "
+        "GENERATED ALWAYS AS (to_tsvector('simple'::regconfig, text)) STORED"
+    )
+    schema_editor.execute("DROP INDEX IF EXISTS register_search_document_tsv")
+    schema_editor.execute(f"CREATE INDEX register_search_document_tsv ON {table} USING gin ({VECTOR_COLUMN})")
+
+
+def uninstall_stored_vector(schema_editor: BaseDatabaseSchemaEditor, table: str) -> None:
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    schema_editor.execute(f"ALTER TABLE {table} DROP COLUMN IF EXISTS {VECTOR_COLUMN}")  # drops its index
+    install_engine(schema_editor, table)
+
+
 def uninstall_engine(schema_editor: BaseDatabaseSchemaEditor, table: str) -> None:
     vendor = schema_editor.connection.vendor
     if vendor == "sqlite":
@@ -342,139 +401,6 @@ def uninstall_engine(schema_editor: BaseDatabaseSchemaEditor, table: str) -> Non
 
 
 # --- matching and ranking --------------------------------------------------------------------------------
-
-
-#: A compiled SQL fragment and its parameters.
-Compiled = tuple[str, list[Any] | tuple[Any, ...]]
-
-
-class _EngineFunc(Func):
-    """A full-text expression over a document (its ``id`` and ``text``) and the query ``terms``; SQL per engine.
-
-    The query text is built here from the parsed terms and passed as a parameter: never user syntax.
-    """
-
-    def __init__(self, terms: list[Term], *, any_term: bool = False, **extra: Any) -> None:
-        super().__init__(F("id"), F("text"), **extra)
-        self.terms = list(terms)
-        self.any_term = any_term
-
-    def fts5(self) -> str:
-        return fts5_query(self.terms, any_term=self.any_term)
-
-    def tsquery(self) -> str:
-        return tsquery(self.terms, any_term=self.any_term)
-
-    def _compiled(self, compiler: SQLCompiler) -> tuple[Compiled, Compiled]:
-        doc, text = (compiler.compile(expression) for expression in self.get_source_expressions())
-        return doc, text
-
-    def as_sql(
-        self,
-        compiler: SQLCompiler,
-        connection: BaseDatabaseWrapper,
-        function: str | None = None,
-        template: str | None = None,
-        arg_joiner: str | None = None,
-        **extra_context: Any,
-    ) -> tuple[str, tuple[str | int, ...]]:
-        raise NotSupportedError("Register search needs SQLite (FTS5) or PostgreSQL.")
-
-
-class Matches(_EngineFunc):
-    """The document holds every word of the query (or, ``any_term``, one of them)."""
-
-    output_field = BooleanField()
-
-    def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
-        (doc, doc_params), _text = self._compiled(compiler)
-        sql = f"{doc} IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s)"  # noqa: S608
-        return sql, (*doc_params, self.fts5())
-
-    def as_postgresql(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
-        _doc, (text, text_params) = self._compiled(compiler)
-        sql = f"to_tsvector('simple'::regconfig, {text}) @@ to_tsquery('simple'::regconfig, %s)"
-        return sql, (*text_params, self.tsquery())
-
-
-class Score(_EngineFunc):
-    """The relevance of a matching document to the query (higher is better): bm25 or ts_rank."""
-
-    output_field = FloatField()
-
-    def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
-        (doc, doc_params), _text = self._compiled(compiler)
-        sql = f"(SELECT -bm25({FTS_TABLE}) FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s AND {FTS_TABLE}.rowid = {doc})"  # noqa: S608
-        return sql, (self.fts5(), *doc_params)
-
-    def as_postgresql(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
-        _doc, (text, text_params) = self._compiled(compiler)
-        sql = f"ts_rank(to_tsvector('simple'::regconfig, {text}), to_tsquery('simple'::regconfig, %s))"
-        return sql, (*text_params, self.tsquery())
-
-
-def _entry_condition(viewer: Viewer) -> Q | None:
-    """Return the condition on a document's entry (through ``entry__``): ``entries_visible_to``'s rules."""
-    condition = visible_condition(viewer, Entry, tier_field="tier", prefix="entry__", assigned_field=ASSIGNED_FIELD)
-    if may_author(viewer):
-        own = Q(entry__created_by_id=viewer.user_id)
-        condition = own if condition is None else condition | own
-    return condition
-
-
-def _part_condition(viewer: Viewer, part: str) -> Q | None:
-    """Return the condition that ``part`` of the document's entry is visible: ``entries_with_visible_part``'s rules.
-
-    Only meaningful together with ``_entry_condition`` (as there, a part is seen only on a visible entry).
-    """
-    if part == RECORD:
-        return Q()
-    tier_field = f"{part}_tier"
-    condition = visible_condition(viewer, Entry, tier_field=tier_field, prefix="entry__", assigned_field=ASSIGNED_FIELD)
-    if may_author(viewer):
-        own = Q(
-            entry__created_by_id=viewer.user_id,
-            entry__tier=Tier.COMMITTEE,
-            **{f"entry__{tier_field}__in": sorted(AUTHOR_TIERS)},
-        )
-        condition = own if condition is None else condition | own
-    return condition
-
-
-def _visible_documents(viewer: Viewer) -> Q | None:
-    """Return the condition: the document's part is visible to ``viewer`` on its entry (``None``: none is).
-
-    Conditions on the joined entry row (one branch per part), not subqueries over every entry:
-    the cost grows with the matching documents, not with the register.
-    """
-    entry = _entry_condition(viewer)
-    if entry is None:
-        return None
-    parts = [Q(part=part) & condition for part in WEIGHTS if (condition := _part_condition(viewer, part)) is not None]
-    if not parts:
-        return None
-    return entry & reduce(operator.or_, parts)
-
-
-def visible_documents(viewer: Viewer) -> QuerySet[EntrySearchDocument]:
-    """Return the documents of the parts ``viewer`` may see (only these may match, count or rank)."""
-    condition = _visible_documents(viewer)
-    if condition is None:
-        return EntrySearchDocument.objects.none()
-    return EntrySearchDocument.objects.filter(condition)
-
-
-def _weighted_score(terms: list[Term], language: str | None) -> Any:
-    weight = Case(
-        *[When(part=part, then=Value(value)) for part, value in WEIGHTS.items()],
-        default=Value(1.0),
-        output_field=FloatField(),
-    )
-    score = Score(terms, any_term=True) * weight
-    if language:
-        boost = Case(When(language=language, then=Value(LANGUAGE_BOOST)), default=Value(1.0), output_field=FloatField())
-        score = score * boost
-    return score
 
 
 class _FtsRowids(Expression):
@@ -492,52 +418,251 @@ class _FtsRowids(Expression):
         return f"(SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s)", (self.query,)  # noqa: S608
 
 
-def _matching(terms: list[Term], *, any_term: bool = False) -> Q:
-    """Return the condition: the document holds every word of ``terms`` (or, ``any_term``, one of them)."""
+class _TsMatches(Func):
+    """PostgreSQL: the document's text holds the ``to_tsquery`` text ``query`` (the GIN index's expression)."""
+
+    output_field = BooleanField()
+
+    def __init__(self, query: str) -> None:
+        super().__init__(F("text"))
+        self.query = query
+
+    def as_sql(
+        self,
+        compiler: SQLCompiler,
+        connection: BaseDatabaseWrapper,
+        function: str | None = None,
+        template: str | None = None,
+        arg_joiner: str | None = None,
+        **extra_context: Any,
+    ) -> tuple[str, tuple[Any, ...]]:
+        if connection.vendor != "postgresql":
+            raise NotSupportedError("Register search needs SQLite (FTS5) or PostgreSQL.")
+        text, params = compiler.compile(self.get_source_expressions()[0])
+        # The stored vector is a column of the same row as ``text``: the same table alias.
+        table, dot, column = text.rpartition(".")
+        if not dot or column != connection.ops.quote_name("text"):
+            raise NotSupportedError(f"Unexpected column for the search text: {text}")
+        vector = f"{table}.{connection.ops.quote_name(VECTOR_COLUMN)}"
+        return f"{vector} @@ to_tsquery('simple'::regconfig, %s)", (*params, self.query)
+
+
+class _FtsProbe(Func):
+    """SQLite: the document's id is among the FTS5 matches of ``query`` — checked per row, not a driving index.
+
+    For documents already narrowed by another index (their entry): the matches are listed once and
+    each row probes them, instead of reading every matching document of a common word.
+    """
+
+    output_field = BooleanField()
+
+    def __init__(self, query: str) -> None:
+        super().__init__(F("id"))
+        self.query = query
+
+    def as_sql(
+        self,
+        compiler: SQLCompiler,
+        connection: BaseDatabaseWrapper,
+        function: str | None = None,
+        template: str | None = None,
+        arg_joiner: str | None = None,
+        **extra_context: Any,
+    ) -> tuple[str, tuple[Any, ...]]:
+        doc, params = compiler.compile(self.get_source_expressions()[0])
+        # The unary plus keeps SQLite from using the id as the index that drives the query.
+        sql = f"+{doc} IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s)"  # noqa: S608
+        return sql, (*params, self.query)
+
+
+def _matching(terms: list[Term], *, any_term: bool = False, probe: bool = False) -> Q:
+    """Return the condition: the document holds every word of ``terms`` (or, ``any_term``, one of them).
+
+    ``probe``: the rows are narrowed by another condition first (SQLite: check each against the matches).
+    """
     if connection.vendor == "sqlite":
-        return Q(id__in=_FtsRowids(fts5_query(terms, any_term=any_term)))
-    return Q(Matches(terms, any_term=any_term))
+        query = fts5_query(terms, any_term=any_term)
+        return Q(_FtsProbe(query)) if probe else Q(id__in=_FtsRowids(query))
+    if connection.vendor == "postgresql":
+        return Q(_TsMatches(tsquery(terms, any_term=any_term)))
+    raise NotSupportedError("Register search needs SQLite (FTS5) or PostgreSQL.")
 
 
-def _matching_entry_ids(documents: QuerySet[EntrySearchDocument], terms: list[Term]) -> QuerySet[Any]:
-    """Return the ids of the entries whose visible documents hold every term (one grouped pass over the matches)."""
-    matching = documents.filter(_matching(terms, any_term=True)).order_by().values("entry_id")
-    if len(terms) == 1:
-        return matching.distinct()
-    flags = {
-        f"term_{index}": Max(
-            Case(When(_matching([term]), then=Value(1)), default=Value(0), output_field=IntegerField())
-        )
-        for index, term in enumerate(terms)
+def document_tiers(status: str, part_tiers: Mapping[str, str]) -> dict[str, tuple[str, str]]:
+    """Return ``{part: (entry tier, part tier)}`` for the documents of an entry in ``status``.
+
+    The entry's tier follows its status (``Entry.policy_tier``); the record part is as visible as
+    the entry; ``part_tiers`` maps each other part to its tier (``{group: entry.<group>_tier}``).
+    """
+    entry_tier = Tier.PUBLIC.value if status in PUBLIC_STATUSES else Tier.COMMITTEE.value
+    return {
+        part: (entry_tier, entry_tier if part == RECORD else str(part_tiers.get(part, Tier.RESTRICTED)))
+        for part in WEIGHTS
     }
-    return matching.annotate(**flags).filter(**dict.fromkeys(flags, 1)).values("entry_id")
+
+
+def _document_condition(viewer: Viewer) -> Q | None:
+    """Return the condition that a document is visible to ``viewer`` (``None``: none is), on its own columns.
+
+    The rules of ``EntryView``: the policy must reach both the entry's tier and the part's tier
+    (copied on the row); or the creator rule — the viewer's own unpublished entry, parts up to
+    COMMITTEE, while they may propose. Assignments, grants and own entries are small subqueries
+    on the entry id; no entry row is read.
+    """
+
+    def reached(tier_field: str) -> Q | None:
+        return visible_condition(
+            viewer, Entry, tier_field=tier_field, pk_lookup="entry_id", assigned_field=ASSIGNED_FIELD
+        )
+
+    on_entry, on_part = reached("entry_tier"), reached("part_tier")
+    condition = on_entry & on_part if on_entry is not None and on_part is not None else None
+    if may_author(viewer):
+        own_unpublished = Entry.objects.filter(created_by_id=viewer.user_id, tier=Tier.COMMITTEE).values("pk")
+        own = Q(entry_id__in=own_unpublished, entry_tier=Tier.COMMITTEE, part_tier__in=sorted(AUTHOR_TIERS))
+        condition = own if condition is None else condition | own
+    return condition
+
+
+def visible_documents(viewer: Viewer) -> QuerySet[EntrySearchDocument]:
+    """Return the documents of the parts ``viewer`` may see (only these may match, count or rank)."""
+    condition = _document_condition(viewer)
+    if condition is None:
+        return EntrySearchDocument.objects.none()
+    return EntrySearchDocument.objects.filter(condition)
+
+
+def _weighted(language: str | None) -> Any:
+    weight: Any = Case(
+        *[When(part=part, then=Value(value)) for part, value in WEIGHTS.items()],
+        default=Value(1.0),
+        output_field=FloatField(),
+    )
+    if language:
+        boost = Case(When(language=language, then=Value(LANGUAGE_BOOST)), default=Value(1.0), output_field=FloatField())
+        weight = weight * boost
+    return weight
+
+
+#: How far ``_rarest_first`` counts a term's matching documents (enough to tell rare from common).
+TERM_COUNT_CAP = 2000
+
+
+def _rarest_first(documents: QuerySet[EntrySearchDocument], terms: list[Term]) -> list[Term]:
+    """Return ``terms`` ordered by how many visible documents hold each (counted up to ``TERM_COUNT_CAP``).
+
+    SQLite only: PostgreSQL's planner orders the nested matches itself from its statistics.
+    """
+    if connection.vendor != "sqlite":
+        return terms
+    counts = {term: documents.filter(_matching([term]))[:TERM_COUNT_CAP].count() for term in terms}
+    return sorted(terms, key=lambda term: counts[term])
+
+
+def _ranked_matches(
+    viewer: Viewer, terms: list[Term], language: str | None, base: QuerySet[Entry] | None
+) -> QuerySet[Any]:
+    """Return ``{entry_id, search_rank}`` rows, one per entry whose visible documents hold every term.
+
+    One grouped pass over the visible documents that hold any term (each matched by the index).
+    With several terms the candidates are the entries with a visible document holding the rarest
+    term; each other term is checked only on those entries' documents — so a common word costs
+    only what the rare one leaves. The rank is the sum of the part weights of
+    the matching documents (title and summary first, the page language a little higher).
+    """
+    documents = visible_documents(viewer)
+    if base is not None:
+        documents = documents.filter(entry_id__in=base.values("pk"))
+    if len(terms) == 1:
+        matching = documents.filter(_matching(terms))
+    else:
+        rarest, *others = _rarest_first(documents, terms)
+        candidates = documents.filter(_matching([rarest])).values("entry_id")
+        matching = documents.filter(entry_id__in=candidates)
+        for term in others:  # each among the rarest word's entries (flat: no nesting per word)
+            holding = documents.filter(entry_id__in=candidates).filter(_matching([term], probe=True))
+            matching = matching.filter(entry_id__in=holding.values("entry_id"))
+        matching = matching.filter(_matching(terms, any_term=True, probe=True))
+    return matching.order_by().values("entry_id").annotate(search_rank=Sum(_weighted(language)))
+
+
+class SearchResults:
+    """The entries matching a query, best first (ties: newest first) — for ``Paginator`` and the API.
+
+    The ranked ids of every match are read once, in one query (a few integers per match), on the
+    first ``count()`` or slice; a slice then reads only its own entries (each with ``search_rank``).
+    ``entry_ids()`` is the matching ids as a subquery (for facets).
+    """
+
+    def __init__(self, ranked: QuerySet[Any] | None, prefetch: tuple[str, ...] = ()) -> None:
+        self._ranked = ranked
+        self._prefetch = prefetch
+        self._rows: list[tuple[int, float]] | None = None
+
+    def prefetch_related(self, *lookups: str) -> SearchResults:
+        return SearchResults(self._ranked, (*self._prefetch, *lookups))
+
+    def _ranking(self) -> list[tuple[int, float]]:
+        if self._rows is None:
+            ranked = self._ranked
+            ordered = None if ranked is None else ranked.order_by("-search_rank", "-entry_id")
+            self._rows = [] if ordered is None else list(ordered.values_list("entry_id", "search_rank"))
+        return self._rows
+
+    def count(self) -> int:
+        return len(self._ranking())
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def exists(self) -> bool:
+        return bool(self._ranking())
+
+    def entry_ids(self) -> QuerySet[Any]:
+        if self._ranked is None:
+            return Entry.objects.none().values("pk")
+        return self._ranked.values("entry_id")
+
+    def entries(self) -> QuerySet[Entry]:
+        """Return the matching entries as a query set, unordered."""
+        return Entry.objects.filter(pk__in=self.entry_ids())
+
+    @overload
+    def __getitem__(self, index: int) -> Entry: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Entry]: ...
+
+    def __getitem__(self, index: int | slice) -> Entry | list[Entry]:
+        if isinstance(index, int):
+            return self[index : index + 1 or None][0]
+        rows = self._ranking()[index]
+        found = Entry.objects.prefetch_related(*self._prefetch).in_bulk([entry_id for entry_id, _rank in rows])
+        ordered = []
+        for entry_id, rank in rows:
+            entry = found.get(entry_id)
+            if entry is not None:
+                entry.search_rank = rank  # type: ignore[attr-defined]
+                ordered.append(entry)
+        return ordered
+
+    def __iter__(self) -> Iterator[Entry]:
+        return iter(self[:])
 
 
 def search_entries(
     viewer: Viewer, q: str, *, language: str | None = None, base: QuerySet[Entry] | None = None
-) -> QuerySet[Entry]:
+) -> SearchResults:
     """Return the entries whose *visible* parts hold every word of ``q`` (in one part or several), best first.
 
     ``base`` narrows the result (it is intersected, never widened: only visible parts match).
     ``language`` ranks documents in that language a little higher. A query without words
-    (empty, or only punctuation and operators) matches nothing. Each entry carries ``search_rank``.
-    The matching runs once over the documents that hold a term (not per entry); the rank is
-    computed only for the entries that match.
+    (empty, or only punctuation and operators) matches nothing.
     """
     terms = parse_query(q)
     if not terms:
-        return Entry.objects.none()
-    documents = visible_documents(viewer)
-    entries = Entry.objects.all() if base is None else Entry.objects.filter(pk__in=base.values("pk"))
-    entries = entries.filter(pk__in=_matching_entry_ids(documents, terms))
-    rank = (
-        documents.filter(_matching(terms, any_term=True), entry_id=OuterRef("pk"))
-        .order_by()
-        .values("entry_id")
-        .annotate(total=Sum(_weighted_score(terms, language)))
-        .values("total")
-    )
-    return entries.annotate(search_rank=Subquery(rank, output_field=FloatField())).order_by("-search_rank", "-pk")
+        return SearchResults(None)
+    return SearchResults(_ranked_matches(viewer, terms, language, base))
 
 
 # --- filters shared by the pages and the API -------------------------------------------------------------

@@ -559,15 +559,19 @@ def index(request: HttpRequest) -> HttpResponse:
     filters = _read_filters(request, with_status=with_status)
     q = _read_query(request)
     entries = entries_visible_to(viewer)
-    ranked: QuerySet[Entry] | None = None
+    listed: QuerySet[Entry] | search.SearchResults
     if q:
-        ranked = search.search_entries(viewer, q, language=language)
-        entries = Entry.objects.filter(pk__in=ranked.values("pk"))
+        # With a query the ranking orders the list (filtered by the search's ``base``); the facets
+        # count among the entries the query matches.
+        matched = search.search_entries(viewer, q, language=language)
+        entries = matched.entries()
+        filtered = filters.apply(Entry.objects.all(), viewer) if filters.active() else None
+        listed = search.search_entries(viewer, q, language=language, base=filtered) if filtered is not None else matched
+    else:
+        listed = filters.apply(entries, viewer).order_by("-pk")
     facets = _facets(entries, viewer, filters, with_status=with_status, language=language)
     form = RegisterFilterForm(request.GET, facets=facets)
     form.is_valid()
-    # With a query the ranking orders the list; without one, newest first.
-    listed = filters.apply(ranked, viewer) if ranked is not None else filters.apply(entries, viewer).order_by("-pk")
     page = Paginator(listed.prefetch_related(*PREFETCH), PAGE_SIZE).get_page(request.GET.get("page"))
     rows = [row for row in (_row(viewer, entry, language, q) for entry in page.object_list) if row is not None]
     context = {

@@ -20,28 +20,7 @@ def uninstall_engine(apps, schema_editor):
 
 
 def index_existing_entries(apps, schema_editor):
-    """Index the entries that exist already (their current values, never a pending edit)."""
-    from nonpro.register.search import CLASSIFICATION_KINDS, build_documents, write_documents
-
-    db = schema_editor.connection
-    Entry = apps.get_model("register", "Entry")
-    EntryTranslation = apps.get_model("register", "EntryTranslation")
-    EntrySource = apps.get_model("register", "EntrySource")
-    EntryAlias = apps.get_model("register", "EntryAlias")
-    EntrySearchDocument = apps.get_model("register", "EntrySearchDocument")
-    fields = ("rsd_id", "original_language", "title", "summary", "details", "concern_level", "concern_rationale")
-    for entry in Entry.objects.using(db.alias).order_by("pk").iterator():
-        values = {field: getattr(entry, field) for field in (*fields, *CLASSIFICATION_KINDS)}
-        translations = EntryTranslation.objects.using(db.alias).filter(master_id=entry.pk)
-        values["title_translations"] = {row.language: row.title for row in translations if row.title}
-        values["summary_translations"] = {row.language: row.summary for row in translations if row.summary}
-        values["sources"] = list(
-            EntrySource.objects.using(db.alias).filter(entry_id=entry.pk).values("citation", "doi", "pmid", "arxiv_id")
-        )
-        values["aliases"] = list(
-            EntryAlias.objects.using(db.alias).filter(entry_id=entry.pk).values_list("alias", flat=True)
-        )
-        write_documents(db, EntrySearchDocument, entry.pk, build_documents(values))
+    """Index the entries that exist already: done by 0004_search_document_tiers (rows need their tiers)."""
 
 
 class Migration(migrations.Migration):
