@@ -235,6 +235,8 @@ ACTION_RULES: dict[str, Rule] = {
     "admin.site": _role(Role.ADMINISTRATOR),
     "need_to_know.grant": _role(Role.COMMITTEE_ANALYST),
     # The register (nonpro.register): object-level conditions on an entry, read by duck typing.
+    # Which entries and fields each caller sees is the register selectors' work (tiers per part).
+    "register.entry.view": _everyone,
     "register.entry.propose": _role(*_ENTRY_PROPOSERS),
     "register.entry.edit": _analyst_or_draft_author,
     "register.entry.submit": _analyst_or_draft_author,

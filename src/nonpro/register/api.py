@@ -21,7 +21,6 @@ import hashlib
 from datetime import date, datetime
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.utils import timezone
@@ -31,11 +30,10 @@ from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 
 from nonpro.accounts.models import TokenScope
-from nonpro.accounts.tokens import token_has_scope
-from nonpro.api.auth import TokenAuth, caller
+from nonpro.api.auth import TokenAuth, authorize, caller
 from nonpro.api.base import api
 from nonpro.api.schemas import ErrorOut, ValidationErrorOut
-from nonpro.core.policy import Tier, Viewer, viewer_for
+from nonpro.core.policy import Tier, Viewer
 from nonpro.register import search, services, taxonomy
 from nonpro.register.history import entry_history_for
 from nonpro.register.models import COMMITTEE_FIELDS, GROUP_OF, ConcernLevel, Entry, Status, stricter_tier
@@ -63,15 +61,13 @@ OPTIONAL_TOKEN: dict[str, Any] = {"security": [{"TokenAuth": []}, {}]}
 
 
 def _viewer(request: HttpRequest) -> Viewer:
-    """Return the caller's ``Viewer``: anonymous, or the token's owner when the token has the ``read`` scope."""
-    who = caller(request)
-    if who is None:
-        return viewer_for(None)
-    if not token_has_scope(who.token, TokenScope.READ):
-        raise PermissionDenied(
-            gettext("This token does not have the “%(scope)s” scope needed here.") % {"scope": TokenScope.READ.value}
-        )
-    return viewer_for(who.user)
+    """Return the caller's ``Viewer`` (policy action ``register.entry.view``): anonymous, or the token's owner.
+
+    A token must have the ``read`` scope (403 otherwise). Which entries and fields the viewer then
+    sees is decided by the register selectors, per entry and per part.
+    """
+    scope = TokenScope.READ if caller(request) is not None else None
+    return authorize(request, "register.entry.view", scope=scope)
 
 
 # --- schemas ---------------------------------------------------------------------------------------

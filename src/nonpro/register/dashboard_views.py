@@ -22,13 +22,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString
-from django.utils.translation import get_language, get_language_info, gettext, ngettext
+from django.utils.translation import get_language_info, gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from nonpro.accounts.models import User
 from nonpro.core.policy import Viewer, policy_required, viewer_for
-from nonpro.register import charts, dashboard, taxonomy
+from nonpro.register import charts, dashboard, display, taxonomy
 from nonpro.register.models import TITLE_MAX_LENGTH, ConcernLevel, TrendNoteStatus
 from nonpro.register.services import RegisterError
 from nonpro.register.trend_notes import (
@@ -60,10 +60,6 @@ STAGE_LABELS: Mapping[str, StrOrPromise] = {
     "edit_submitted": _("Edit submitted"),
     "edit_under_review": _("Edit under review"),
 }
-
-
-def _language() -> str:
-    return get_language() or settings.LANGUAGE_CODE
 
 
 def _user(request: HttpRequest) -> User:
@@ -243,7 +239,7 @@ def _language_info(code: str) -> dict[str, Any]:
 def dashboard_view(request: HttpRequest) -> HttpResponse:
     """Show the trends: new and published entries per domain, concern levels, control lists, reviews, notes."""
     viewer = viewer_for(request.user)
-    language = _language()
+    language = display.page_language()
     workload = dashboard.open_reviews(viewer)
     context = {
         "charts": [
@@ -300,7 +296,7 @@ class TrendNoteForm(forms.Form):
 @policy_required("register.trend_note.submit")
 def trend_note_new(request: HttpRequest) -> HttpResponse:
     """Let an expert (reviewer, analyst) send a note on a new trend; bad input comes back with its errors."""
-    language = _language()
+    language = display.page_language()
     form = TrendNoteForm(request.POST or None, language=language, initial={"language": language})
     if request.method == "POST" and form.is_valid():
         try:
@@ -329,7 +325,7 @@ class TrendNoteFilterForm(forms.Form):
 def trend_notes(request: HttpRequest) -> HttpResponse:
     """List the notes the viewer may see (analysts: all; authors: their own), filtered by domain and status."""
     viewer = viewer_for(request.user)
-    language = _language()
+    language = display.page_language()
     form = TrendNoteFilterForm(request.GET, language=language)
     filters = form.cleaned_data if form.is_valid() else {}
     notes = trend_notes_for(viewer, domain=filters.get("domain", ""), status=filters.get("status", ""))

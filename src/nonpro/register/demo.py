@@ -47,7 +47,7 @@ from nonpro.register.models import (
     SourceType,
     Status,
 )
-from nonpro.register.taxonomy import LANGUAGES, codes, rubric
+from nonpro.register.taxonomy import FIELD_KINDS, LANGUAGES, codes, rubric
 
 ALIAS_PREFIX = "DEMO:"
 DETAILS_PREFIX = "Demo entry (illustrative, policy level)."
@@ -78,12 +78,7 @@ DATA_WRITTEN = date(2026, 11, 28)
 REVIEWED = frozenset({Status.UNDER_REVIEW, Status.PUBLISHED, Status.REJECTED, Status.WITHDRAWN})
 DECIDED = frozenset({Status.PUBLISHED, Status.REJECTED, Status.WITHDRAWN})
 PENDING_EDIT_FIELDS = frozenset({"details", "concern_rationale", "technology_areas", "control_lists", "obligations"})
-TAXONOMY_FIELDS = {
-    "domains": "domain",
-    "technology_areas": "technology_area",
-    "control_lists": "control_list",
-    "obligations": "obligation",
-}
+TAXONOMY_FIELDS = FIELD_KINDS
 KEYS = frozenset(
     {
         "key",

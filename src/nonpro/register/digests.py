@@ -38,10 +38,10 @@ from django.utils.translation import ngettext, override
 
 from nonpro.accounts.models import User
 from nonpro.core.policy import Tier, Viewer, viewer_for
+from nonpro.register.display import Localized, concern_label, items, localized
 from nonpro.register.models import PUBLIC_STATUSES, Entry, Status, Subscription
 from nonpro.register.selectors import PREFETCH, entries_visible_to, entries_with_visible_part, entry_data_for
 from nonpro.register.subscriptions import Following, digest_frequency, subscriptions_of
-from nonpro.register.views import Localized, _concern_label, _items, _localized
 
 logger = logging.getLogger(__name__)
 
@@ -178,11 +178,11 @@ def _item(viewer: Viewer, entry: Entry, language: str) -> DigestItem | None:
     return DigestItem(
         rsd_id=str(shown["rsd_id"]),
         url=url,
-        title=_localized(shown, "title", language),
-        summary=_localized(shown, "summary", language),
+        title=localized(shown, "title", language),
+        summary=localized(shown, "summary", language),
         status=str(Status(status).label) if status == Status.WITHDRAWN else "",
-        domains=_items("domains", shown.get("domains"), language),
-        concern=_concern_label(level, language) if level else "",
+        domains=items("domains", shown.get("domains"), language),
+        concern=concern_label(level, language) if level else "",
     )
 
 

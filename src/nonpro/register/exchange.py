@@ -120,12 +120,7 @@ CLEANED_FIELDS = (
     "aliases",
     "credits",
 )
-TAXONOMY_FIELDS = {
-    "domains": "domain",
-    "technology_areas": "technology_area",
-    "control_lists": "control_list",
-    "obligations": "obligation",
-}
+TAXONOMY_FIELDS = taxonomy.FIELD_KINDS
 
 
 # --- the schema ----------------------------------------------------------------------------------------

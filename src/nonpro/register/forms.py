@@ -26,12 +26,7 @@ from nonpro.register.models import SUMMARY_MAX_LENGTH, TITLE_MAX_LENGTH, CreditR
 from nonpro.register.values import clean_values, empty_values
 
 #: The entry fields the write form edits, each with the taxonomy kind of its codes where it has one.
-TAXONOMY_FIELDS: dict[str, str] = {
-    "domains": "domain",
-    "technology_areas": "technology_area",
-    "control_lists": "control_list",
-    "obligations": "obligation",
-}
+TAXONOMY_FIELDS = taxonomy.FIELD_KINDS
 ENTRY_FIELDS: tuple[str, ...] = (
     "title",
     "summary",

@@ -33,10 +33,10 @@ from django.utils.translation import gettext_lazy as _
 from nonpro.core.policy import Tier, Viewer, can
 from nonpro.register import charts, taxonomy
 from nonpro.register.digests import without_restricted
+from nonpro.register.display import Localized, code_label, concern_label, localized
 from nonpro.register.models import PUBLIC_STATUSES, ConcernLevel, Entry, TrendNoteStatus
 from nonpro.register.selectors import PREFETCH, entries_visible_to, entries_with_visible_part, entry_data_for
 from nonpro.register.trend_notes import trend_note_data_for, trend_notes_for
-from nonpro.register.views import Localized, _code_label, _concern_label, _localized
 
 if TYPE_CHECKING:
     from django.utils.safestring import SafeString
@@ -200,14 +200,14 @@ def _figures(viewer: Viewer, entries: QuerySet[Entry], language: str) -> list[Fi
         _figure(
             gettext("Concern levels"),
             gettext("How many entries published in the period were assessed at each concern level."),
-            [(_concern_label(level, language), concerns.get(level, 0)) for level in CONCERN_LEVELS],
+            [(concern_label(level, language), concerns.get(level, 0)) for level in CONCERN_LEVELS],
             label=gettext("Concern level"),
             value_label=count_label,
         ),
         _figure(
             gettext("Most cited control-list headings"),
             gettext("The control-list headings cited by the most entries published in the period."),
-            [(_code_label("control_list", code, language), count) for code, count in lists],
+            [(code_label("control_list", code, language), count) for code, count in lists],
             label=gettext("Control-list heading"),
             value_label=count_label,
         ),
@@ -223,10 +223,10 @@ def _report_entry(viewer: Viewer, entry: Entry, language: str) -> tuple[ReportEn
     level = str(shown.get("concern_level") or "")
     item = ReportEntry(
         rsd_id=str(shown["rsd_id"]),
-        title=_localized(shown, "title", language),
-        summary=_localized(shown, "summary", language),
-        domains=[_code_label("domain", code, language) for code in codes],
-        concern=_concern_label(level, language) if level else "",
+        title=localized(shown, "title", language),
+        summary=localized(shown, "summary", language),
+        domains=[code_label("domain", code, language) for code in codes],
+        concern=concern_label(level, language) if level else "",
     )
     return item, codes
 
@@ -240,7 +240,7 @@ def _groups(viewer: Viewer, entries: QuerySet[Entry], language: str) -> list[Dom
         if found is None:
             continue
         item, codes = found
-        targets = [groups.setdefault(code, DomainGroup(code, _code_label("domain", code, language))) for code in codes]
+        targets = [groups.setdefault(code, DomainGroup(code, code_label("domain", code, language))) for code in codes]
         for group in targets or [other]:
             group.entries.append(item)
     return [group for group in [*groups.values(), other] if group.entries]
@@ -257,7 +257,7 @@ def _trend_notes(viewer: Viewer, start: date, end: date, language: str) -> list[
         data = trend_note_data_for(viewer, note)
         if data is None:
             continue
-        data["domain_label"] = _code_label("domain", str(data.get("domain", "")), language)
+        data["domain_label"] = code_label("domain", str(data.get("domain", "")), language)
         data["status_label"] = (
             TrendNoteStatus(data["status"]).label if data.get("status") in TrendNoteStatus.values else ""
         )

@@ -100,12 +100,7 @@ SNIPPET_RADIUS = 80
 MAX_SNIPPETS = 3
 
 LANGUAGE_CODES: tuple[str, ...] = tuple(code for code, _name in settings.LANGUAGES)
-CLASSIFICATION_KINDS: dict[str, str] = {
-    "domains": "domain",
-    "technology_areas": "technology_area",
-    "control_lists": "control_list",
-    "obligations": "obligation",
-}
+CLASSIFICATION_KINDS = taxonomy.FIELD_KINDS
 
 _WORD = re.compile(r"[^\W_]+")
 _TATWEEL = "\u0640"

@@ -37,7 +37,7 @@ from nonpro.register.models import (
     SourceType,
 )
 from nonpro.register.selectors import EntryView, entries_visible_to
-from nonpro.register.taxonomy import rubric, validate_codes
+from nonpro.register.taxonomy import FIELD_KINDS, rubric, validate_codes
 
 #: What ``entry_create_draft(values=…)`` and ``entry_update(changes=…)`` accept.
 EDITABLE = frozenset(
@@ -60,12 +60,7 @@ EDITABLE = frozenset(
         "translations",
     }
 )
-TAXONOMY_KINDS = {
-    "domains": "domain",
-    "technology_areas": "technology_area",
-    "control_lists": "control_list",
-    "obligations": "obligation",
-}
+TAXONOMY_KINDS = FIELD_KINDS
 SCALAR_FIELDS = (
     "title",
     "summary",

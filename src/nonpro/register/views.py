@@ -9,9 +9,8 @@ audit event for RESTRICTED content shown).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
@@ -20,25 +19,18 @@ from django.db.models import Count, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.safestring import SafeString
-from django.utils.translation import get_language, get_language_info
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
 from nonpro.core.policy import Role, Tier, Viewer, can, viewer_for
-from nonpro.core.translation import TranslationStatus
-from nonpro.register import search, services, taxonomy
+from nonpro.register import display, search, services, taxonomy
 from nonpro.register.history import entry_history_for
-from nonpro.register.markdown import render_markdown
 from nonpro.register.models import (
     PUBLIC_STATUSES,
     ConcernLevel,
-    CreditRole,
     Entry,
-    PendingStatus,
     RevisionEvent,
-    SourceType,
     Status,
 )
 from nonpro.register.selectors import (
@@ -56,47 +48,6 @@ if TYPE_CHECKING:
 PAGE_SIZE = 25
 #: The concern levels a list can be filtered by ("not assessed" is no level).
 CONCERN_LEVELS: tuple[str, ...] = tuple(level for level in ConcernLevel.values if level)
-#: Taxonomy-coded fields and the kind of taxonomy each uses.
-TAXONOMY_FIELDS: dict[str, str] = {
-    "domains": "domain",
-    "technology_areas": "technology_area",
-    "control_lists": "control_list",
-    "obligations": "obligation",
-}
-#: Labels of the fields an entry page or its history may show (model labels, and the translated parts).
-FIELD_LABELS: dict[str, StrOrPromise] = {
-    "status": _("status"),
-    "pending_status": _("pending edit"),
-    "original_language": _("original language"),
-    "published_at": _("published at"),
-    "modified_at": _("modified at"),
-    "withdrawn_at": _("withdrawn at"),
-    "withdrawal_reason": _("reason for withdrawal"),
-    "rejection_reason": _("reason for rejection"),
-    "title": _("title"),
-    "title_translations": _("translations of the title"),
-    "translation_status": _("translation status"),
-    "summary": _("summary"),
-    "summary_translations": _("translations of the summary"),
-    "details": _("details"),
-    "domains": _("domains"),
-    "technology_areas": _("technology areas"),
-    "control_lists": _("control lists"),
-    "obligations": _("obligations of resolution 1540"),
-    "related": _("related entries"),
-    "concern_scores": _("concern scores"),
-    "concern_level": _("concern level"),
-    "concern_rationale": _("concern rationale"),
-    "first_reported": _("first reported"),
-    "sources": _("sources"),
-    "aliases": _("aliases"),
-    "credits": _("credits"),
-}
-#: Labels of coded values other than taxonomy codes.
-CHOICE_LABELS: dict[str, Mapping[str, StrOrPromise]] = {
-    "status": dict(Status.choices),
-    "pending_status": dict(PendingStatus.choices),
-}
 #: The facts about the record shown on an entry page.
 RECORD_SHOWN = ("status", "pending_status", "published_at", "modified_at", "withdrawn_at")
 #: The sections of an entry page, in order: heading and the fields shown in it.
@@ -107,202 +58,6 @@ SECTIONS: tuple[tuple[StrOrPromise, tuple[str, ...]], ...] = (
     (_("Sources"), ("first_reported", "sources", "aliases")),
     (_("Credits"), ("credits",)),
 )
-
-
-def _language() -> str:
-    return get_language() or "en"
-
-
-def _tier_label(tier: str) -> StrOrPromise:
-    """Return the label of a tier that is not PUBLIC ("" for PUBLIC: nothing to mark)."""
-    if tier == Tier.PUBLIC:
-        return ""
-    return dict(Tier.choices).get(tier, Tier.RESTRICTED.label)
-
-
-def _language_name(code: str) -> str:
-    try:
-        return str(get_language_info(code)["name_translated"])
-    except KeyError:
-        return code
-
-
-def _is_empty(value: Any) -> bool:
-    return value is None or value in ("", [], {})
-
-
-# --- values shown as text ------------------------------------------------------------------------------
-
-
-def _code_label(kind: str, code: str, language: str) -> str:
-    try:
-        return taxonomy.load(kind).label(code, language)
-    except KeyError:
-        return code
-
-
-def _concern_label(code: str, language: str) -> str:
-    levels = taxonomy.rubric().levels
-    if code in levels:
-        return levels[code].label(language)
-    return str(dict(ConcernLevel.choices).get(code, code))
-
-
-def _when(value: Any) -> Any:
-    """Return a date or datetime for ``value`` (canonical ISO strings from the history included)."""
-    if isinstance(value, datetime | date):
-        return value
-    if isinstance(value, str):
-        return parse_datetime(value) or parse_date(value) or value
-    return value
-
-
-def _source_text(source: Mapping[str, Any]) -> str:
-    parts = [str(SourceType(source["type"]).label) if source.get("type") in SourceType.values else ""]
-    parts.append(str(source.get("citation", "")))
-    for key, label in (("doi", "DOI"), ("pmid", "PMID"), ("arxiv_id", "arXiv")):
-        if source.get(key):
-            parts.append(f"{label} {source[key]}")
-    if source.get("url"):
-        parts.append(str(source["url"]))
-    return " · ".join(part for part in parts if part)
-
-
-def _credit_text(credit: Mapping[str, Any]) -> str:
-    role = credit.get("role", "")
-    role_label = str(CreditRole(role).label) if role in CreditRole.values else str(role)
-    return f"{credit.get('name', '')} ({role_label})"
-
-
-def _taxonomy_items(name: str, value: Any, language: str) -> list[str]:
-    return [_code_label(TAXONOMY_FIELDS[name], code, language) for code in value]
-
-
-def _score_items(name: str, value: Any, language: str) -> list[str]:
-    criteria = taxonomy.rubric().criteria
-    return [
-        f"{criteria[code].label(language) if code in criteria else code}: {score}"
-        for code, score in sorted(value.items())
-    ]
-
-
-def _translation_status_items(name: str, value: Any, language: str) -> list[str]:
-    labels = dict(TranslationStatus.choices)
-    return [f"{_language_name(code)}: {labels.get(status, status)}" for code, status in sorted(value.items())]
-
-
-def _choice_items(name: str, value: Any, language: str) -> list[str]:
-    return [str(CHOICE_LABELS[name].get(str(value), value))]
-
-
-ITEM_FORMATS: dict[str, Callable[[str, Any, str], list[str]]] = {
-    **dict.fromkeys(TAXONOMY_FIELDS, _taxonomy_items),
-    **dict.fromkeys(CHOICE_LABELS, _choice_items),
-    "concern_level": lambda name, value, language: [_concern_label(str(value), language)],
-    "concern_scores": _score_items,
-    "sources": lambda name, value, language: [_source_text(source) for source in value],
-    "credits": lambda name, value, language: [_credit_text(credit) for credit in value],
-    "original_language": lambda name, value, language: [_language_name(str(value))],
-    "translation_status": _translation_status_items,
-}
-
-
-def _items(name: str, value: Any, language: str) -> list[str]:
-    """Return ``value`` of field ``name`` as lines of text in ``language`` (codes as labels)."""
-    if _is_empty(value):
-        return []
-    if name in ITEM_FORMATS:
-        return ITEM_FORMATS[name](name, value, language)
-    if isinstance(value, dict):
-        return [f"{_language_name(str(key))}: {item}" for key, item in sorted(value.items())]
-    if isinstance(value, list):
-        return [str(item) for item in value]
-    return [str(value)]
-
-
-@dataclass
-class Shown:
-    """One field as shown: its label, its lines (or a date), its tier label, and how to render it.
-
-    ``html`` is sanitized Markdown (``render_markdown``) for the fields written in Markdown.
-    """
-
-    name: str
-    label: StrOrPromise
-    lines: list[str] = field(default_factory=list)
-    when: Any = None
-    tier: StrOrPromise = ""
-    text: str = ""
-    links: list[str] = field(default_factory=list)
-    html: str = ""
-
-
-#: Fields written in Markdown: shown rendered and sanitized (``nonpro.register.markdown``).
-MARKDOWN_FIELDS = frozenset({"details"})
-
-
-def _shown(name: str, value: Any, tier: str, language: str) -> Shown | None:
-    """Return field ``name`` for display, or ``None`` when it is empty (nothing is shown for it)."""
-    if _is_empty(value):
-        return None
-    shown = Shown(name=name, label=FIELD_LABELS.get(name, name), tier=_tier_label(tier))
-    if name in MARKDOWN_FIELDS:
-        shown.html = render_markdown(str(value))
-    elif name in {"concern_rationale", "withdrawal_reason", "rejection_reason", "summary"}:
-        shown.text = str(value)
-    elif name == "related":
-        shown.links = [str(rsd_id) for rsd_id in value]
-    elif name in {"first_reported", "published_at", "modified_at", "withdrawn_at"}:
-        shown.when = _when(value)
-    else:
-        shown.lines = _items(name, value, language)
-    return shown
-
-
-# --- title and summary in the viewer's language --------------------------------------------------------
-
-
-@dataclass
-class Localized:
-    """A text in the page language, or in the original one with ``fallback`` set (then ``lang`` matters)."""
-
-    text: str
-    lang: str
-    bidi: bool
-    fallback: bool
-    outdated: bool
-
-
-def _localized(data: Mapping[str, Any], part: str, language: str) -> Localized | None:
-    """Return the title or summary (``part``) in ``language``, else in the original language; ``None`` if hidden."""
-    original = data.get(part)
-    if _is_empty(original):
-        return None
-    original_language = str(data.get("original_language") or "")
-    translations: Mapping[str, str] = data.get(f"{part}_translations") or {}
-    status: Mapping[str, str] = data.get("translation_status") or {}
-    if language != original_language and translations.get(language):
-        return Localized(
-            text=translations[language],
-            lang=language,
-            bidi=_bidi(language),
-            fallback=False,
-            outdated=status.get(language) == TranslationStatus.OUTDATED,
-        )
-    return Localized(
-        text=str(original),
-        lang=original_language,
-        bidi=_bidi(original_language),
-        fallback=bool(original_language) and language != original_language,
-        outdated=False,
-    )
-
-
-def _bidi(code: str) -> bool:
-    try:
-        return bool(get_language_info(code)["bidi"])
-    except KeyError:
-        return False
 
 
 # --- the list ------------------------------------------------------------------------------------------
@@ -476,7 +231,8 @@ def _facets(
         for row in assessed.order_by().values("concern_level").annotate(count=Count("pk"))
     }
     facets["concern"] = [
-        (level, _counted(_concern_label(level, language), concern_counts.get(level, 0))) for level in CONCERN_LEVELS
+        (level, _counted(display.concern_label(level, language), concern_counts.get(level, 0)))
+        for level in CONCERN_LEVELS
     ]
     facets["year"] = _year_choices(filters.apply(entries, viewer, skip="year"), filters.year)
     facets["status"] = None
@@ -495,7 +251,7 @@ def _facets(
 @dataclass
 class Row:
     rsd_id: str
-    title: Localized | None
+    title: display.Localized | None
     status: str
     status_tier: StrOrPromise
     domains: list[str]
@@ -510,10 +266,10 @@ def _row(viewer: Viewer, entry: Entry, language: str, q: str = "") -> Row | None
     status = data.get("status")
     return Row(
         rsd_id=str(data["rsd_id"]),
-        title=_localized(data, "title", language),
-        status=_items("status", status, language)[0] if status else "",
-        status_tier=_tier_label(tiers.get("status", Tier.PUBLIC)),
-        domains=_items("domains", data.get("domains"), language),
+        title=display.localized(data, "title", language),
+        status=display.items("status", status, language)[0] if status else "",
+        status_tier=display.tier_label(tiers.get("status", Tier.PUBLIC)),
+        domains=display.items("domains", data.get("domains"), language),
         snippets=search.search_snippets(viewer, entry, q, language, data=data) if q else [],
     )
 
@@ -554,7 +310,7 @@ def _register_links(viewer: Viewer) -> list[Link]:
 def index(request: HttpRequest) -> HttpResponse:
     """Search and list the entries the viewer may see — best match first with a query, else newest first."""
     viewer = viewer_for(request.user)
-    language = _language()
+    language = display.page_language()
     with_status = _shows_status(viewer)
     filters = _read_filters(request, with_status=with_status)
     q = _read_query(request)
@@ -596,10 +352,10 @@ def _visible_entry(viewer: Viewer, rsd_id: str) -> Entry:
     return entry
 
 
-def _pending(data: Mapping[str, Any], language: str) -> list[Shown]:
-    shown: list[Shown] = []
+def _pending(data: Mapping[str, Any], language: str) -> list[display.Shown]:
+    shown: list[display.Shown] = []
     for name, cell in sorted((data.get("pending") or {}).items()):
-        item = _shown(name, cell["value"], str(cell["tier"]), language)
+        item = display.shown(name, cell["value"], str(cell["tier"]), language)
         if item is not None:
             shown.append(item)
     return shown
@@ -614,11 +370,11 @@ def entry_detail(request: HttpRequest, rsd_id: str) -> HttpResponse:
     if data is None:
         raise Http404
     services.entry_view_record(viewer=viewer, entry=entry, request=request)
-    language = _language()
+    language = display.page_language()
     tiers: Mapping[str, str] = data["tiers"]
 
-    def shown(name: str) -> Shown | None:
-        return _shown(name, data.get(name), tiers.get(name, Tier.RESTRICTED), language)
+    def shown(name: str) -> display.Shown | None:
+        return display.shown(name, data.get(name), tiers.get(name, Tier.RESTRICTED), language)
 
     sections = []
     for heading, names in SECTIONS:
@@ -628,11 +384,11 @@ def entry_detail(request: HttpRequest, rsd_id: str) -> HttpResponse:
     record = [item for item in (shown(name) for name in RECORD_SHOWN) if item is not None]
     context = {
         "rsd_id": data["rsd_id"],
-        "title": _localized(data, "title", language),
-        "title_tier": _tier_label(tiers.get("title", Tier.PUBLIC)),
-        "summary": _localized(data, "summary", language),
-        "summary_tier": _tier_label(tiers.get("summary", Tier.PUBLIC)),
-        "original_language": _language_name(str(data.get("original_language", ""))),
+        "title": display.localized(data, "title", language),
+        "title_tier": display.tier_label(tiers.get("title", Tier.PUBLIC)),
+        "summary": display.localized(data, "summary", language),
+        "summary_tier": display.tier_label(tiers.get("summary", Tier.PUBLIC)),
+        "original_language": display.language_name(str(data.get("original_language", ""))),
         "record": record,
         "withdrawal_reason": shown("withdrawal_reason"),
         "rejection_reason": shown("rejection_reason"),
@@ -669,7 +425,7 @@ def entry_history(request: HttpRequest, rsd_id: str) -> HttpResponse:
     if data is None:
         raise Http404
     services.entry_view_record(viewer=viewer, entry=entry, request=request)
-    language = _language()
+    language = display.page_language()
     events = dict(RevisionEvent.choices)
     revisions = []
     for item in reversed(entry_history_for(viewer, entry)):
@@ -678,10 +434,10 @@ def entry_history(request: HttpRequest, rsd_id: str) -> HttpResponse:
             name = change["field"]
             changes.append(
                 {
-                    "label": FIELD_LABELS.get(name, name),
+                    "label": display.FIELD_LABELS.get(name, name),
                     "pending": change["pending"],
-                    "old": _shown(name, change.get("old"), str(change.get("old_tier", Tier.PUBLIC)), language),
-                    "new": _shown(name, change["new"], change["new_tier"], language),
+                    "old": display.shown(name, change.get("old"), str(change.get("old_tier", Tier.PUBLIC)), language),
+                    "new": display.shown(name, change["new"], change["new_tier"], language),
                 }
             )
         revisions.append(
@@ -694,5 +450,5 @@ def entry_history(request: HttpRequest, rsd_id: str) -> HttpResponse:
                 "changes": changes,
             }
         )
-    context = {"rsd_id": data["rsd_id"], "title": _localized(data, "title", language), "revisions": revisions}
+    context = {"rsd_id": data["rsd_id"], "title": display.localized(data, "title", language), "revisions": revisions}
     return render(request, "register/entry_history.html", context)

@@ -55,6 +55,15 @@ LANGUAGES: tuple[str, ...] = ("ar", "zh-hans", "en", "fr", "ru", "es")
 FALLBACK_LANGUAGE = "en"
 
 KINDS = ("domain", "technology_area", "control_list", "obligation")
+#: The entry fields that hold taxonomy codes, and the kind of taxonomy each uses.
+FIELD_KINDS: Mapping[str, str] = MappingProxyType(
+    {
+        "domains": "domain",
+        "technology_areas": "technology_area",
+        "control_lists": "control_list",
+        "obligations": "obligation",
+    }
+)
 RUBRIC = "concern_rubric"
 
 #: The data file of each kind (and of the rubric), inside this package.
