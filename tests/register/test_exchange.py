@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -185,6 +187,29 @@ def test_export_writes_the_zip_and_the_modified_index_newest_first(register: dic
     assert raw.endswith(b"}\n")
     assert b'\n  "' in raw  # 2-space indent
     assert "مثال".encode() in raw  # UTF-8 as is
+
+
+def test_export_queries_do_not_grow_with_the_entries(
+    register: dict[str, Entry], published: Callable[..., Entry], tmp_path: Path
+) -> None:
+    """Relations, translations and sources are read per chunk of entries, not once per entry."""
+
+    def export_queries(name: str) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            register_export(directory=tmp_path / name, tier="committee")  # every part's relations go out
+        return len(queries)
+
+    before = export_queries("first")
+    for number in range(4):
+        published(
+            title=f"Synthetic example: entry {number}", related=[register["rich"].rsd_id, register["withdrawn"].rsd_id]
+        )
+    after = export_queries("second")
+
+    assert after == before, (before, after)
+    assert documents(tmp_path / "second")[register["rich"].rsd_id]["related"] == sorted(
+        [register["withdrawn"].rsd_id, *(entry.rsd_id for entry in Entry.objects.filter(title__contains="entry "))]
+    )
 
 
 def test_export_is_audited_with_its_tier_and_counts_never_content(register: dict[str, Entry], tmp_path: Path) -> None:

@@ -48,7 +48,7 @@ from typing import Any, Protocol
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Prefetch
 from django.db.models.functions import Greatest
 from django.http import HttpRequest
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
@@ -266,11 +266,24 @@ def _field_value(entry: Entry, name: str) -> Any:
     if name == "credits":
         return [{"name": _credit_name(credit["name"]), "role": credit["role"]} for credit in entry.credits]
     if name == "related":
-        return entry.related  # published entries only: the ones the export holds too
+        return _public_related(entry)  # published entries only: the ones the export holds too
     if name == "first_reported":
         return entry.first_reported.isoformat() if entry.first_reported else None
     value = getattr(entry, name)
     return str(value) if isinstance(value, str) else value
+
+
+#: The relations of each exported entry and the entries at their other end, read per chunk (no query per entry).
+RELATED_PREFETCH = (
+    Prefetch("relations_as_a", queryset=EntryRelation.objects.select_related("entry_b")),
+    Prefetch("relations_as_b", queryset=EntryRelation.objects.select_related("entry_a")),
+)
+
+
+def _public_related(entry: Entry) -> list[str]:
+    """Return ``Entry.related`` (the public related entries) from the relation rows (prefetched by the export)."""
+    others = [row.entry_b for row in entry.relations_as_a.all()] + [row.entry_a for row in entry.relations_as_b.all()]
+    return sorted({other.rsd_id for other in others if other.status in PUBLIC_STATUSES})
 
 
 def _credit_name(name: str) -> str:
@@ -313,7 +326,8 @@ def _value_key(name: str) -> str:
 def exported_entries() -> Iterator[Entry]:
     """Yield the entries an export holds (published and withdrawn), newest modification first, streaming."""
     entries = entries_visible_to(ANONYMOUS).filter(status__in=sorted(PUBLIC_STATUSES))
-    ordered = entries.order_by(F("modified_at").desc(nulls_last=True), "rsd_id").prefetch_related(*PREFETCH)
+    ordered = entries.order_by(F("modified_at").desc(nulls_last=True), "rsd_id")
+    ordered = ordered.prefetch_related(*PREFETCH).prefetch_related(RELATED_PREFETCH[0], RELATED_PREFETCH[1])
     yield from ordered.iterator(chunk_size=CHUNK_SIZE)
 
 
