@@ -237,8 +237,9 @@ def test_full_export(benchmark: BenchmarkFixture, register_data: dict[str, Any],
     10 % as after 100 %.
     """
     from nonpro.register import exchange
+    from nonpro.register.exchange import export
 
-    original = exchange.exported_entries
+    original = export.exported_entries
     samples: list[tuple[int, int]] = []
 
     def traced() -> Iterator[Any]:
@@ -248,7 +249,7 @@ def test_full_export(benchmark: BenchmarkFixture, register_data: dict[str, Any],
                 samples.append((index, tracemalloc.get_traced_memory()[1]))
             yield entry
 
-    exchange.exported_entries = traced  # type: ignore[assignment]
+    export.exported_entries = traced  # type: ignore[assignment]
     target = tmp_path / "export"
     tracemalloc.start()
     try:
@@ -258,7 +259,7 @@ def test_full_export(benchmark: BenchmarkFixture, register_data: dict[str, Any],
     finally:
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
-        exchange.exported_entries = original  # type: ignore[assignment]
+        export.exported_entries = original  # type: ignore[assignment]
     benchmark.extra_info["peak_traced_mib"] = round(peak / 2**20, 1)
     benchmark.extra_info["peak_mib_by_entries"] = {index: round(value / 2**20, 1) for index, value in samples}
     benchmark.extra_info["entries"] = ENTRIES

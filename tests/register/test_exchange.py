@@ -233,7 +233,7 @@ def test_a_failed_export_leaves_the_previous_one_and_nothing_half_written(
             raise OSError("Synthetic example: the disk is full")
         return real(entry, ceiling)
 
-    monkeypatch.setattr(exchange, "export_document", failing)
+    monkeypatch.setattr(exchange.export, "export_document", failing)
     with pytest.raises(OSError, match="disk is full"):
         register_export(directory=target, tier="committee")
     assert every_file(target) == before
