@@ -24,6 +24,7 @@ from nonpro.register.models import (
     SourceType,
     Status,
 )
+from nonpro.register.values import EDITABLE
 
 SCHEMA_VERSION = "1.0.0"
 SCHEMA_ID = f"https://nonpro.example/schema/register/entry/{SCHEMA_VERSION}"
@@ -47,22 +48,9 @@ DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 WITHHELD_NAME = "[name withheld]"
 EMAIL = re.compile(r"\S@\S")
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
-#: Content fields cleaned by ``values.clean_values`` on import (the rest are checked here).
-CLEANED_FIELDS = (
-    "title",
-    "summary",
-    "details",
-    "domains",
-    "technology_areas",
-    "control_lists",
-    "obligations",
-    "concern_scores",
-    "concern_rationale",
-    "first_reported",
-    "sources",
-    "aliases",
-    "credits",
-)
+#: Content fields cleaned by ``values.clean_values`` on import: the editable content but ``related``
+#: (linked once every document is in) — the rest are checked here.
+CLEANED_FIELDS: tuple[str, ...] = tuple(name for name in CONTENT_FIELDS if name in EDITABLE and name != "related")
 TAXONOMY_FIELDS = taxonomy.FIELD_KINDS
 
 
