@@ -66,13 +66,6 @@ def _user(request: HttpRequest) -> User:
     return cast("User", request.user)
 
 
-def _label(kind: str, code: str, language: str) -> str:
-    try:
-        return taxonomy.load(kind).label(code, language)
-    except KeyError:
-        return code
-
-
 def _control_list_label(code: str, language: str) -> str:
     """Return a heading's label prefixed with its list's short name ("CWC" alone says little: "Schedule 2")."""
     control_lists = taxonomy.load("control_list")
@@ -116,7 +109,7 @@ class Chart:
 def _domain_chart(viewer: Viewer, *, basis: dashboard.Basis, language: str) -> Chart:
     counts = dashboard.new_entries_per_domain(viewer, basis=basis)
     categories = [_quarter_label(quarter) for quarter in counts.quarters]
-    series = [(_label("domain", code, language), counts.counts[code]) for code in counts.domains]
+    series = [(display.code_label("domain", code, language), counts.counts[code]) for code in counts.domains]
     total = charts.format_number(counts.total())
     if basis == "published":
         heading: StrOrPromise = _("Entries published per domain and quarter")
@@ -218,7 +211,7 @@ def _note_row(data: dict[str, Any], language: str) -> dict[str, Any]:
     info = _language_info(code)
     return {
         **data,
-        "domain_label": _label("domain", str(data["domain"]), language),
+        "domain_label": display.code_label("domain", str(data["domain"]), language),
         "language_name": info["name"],
         "bidi": info["bidi"],
         "is_new": data.get("status") == TrendNoteStatus.NEW,

@@ -413,14 +413,18 @@ class _FtsRowids(Expression):
         return f"(SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s)", (self.query,)  # noqa: S608
 
 
-class _TsMatches(Func):
-    """PostgreSQL: the document's text holds the ``to_tsquery`` text ``query`` (the GIN index's expression)."""
+class _MatchFunc(Func):
+    """A boolean full-text condition on one column of the document and the query text ``query`` (a parameter)."""
 
     output_field = BooleanField()
+    column = "id"
 
     def __init__(self, query: str) -> None:
-        super().__init__(F("text"))
+        super().__init__(F(self.column))
         self.query = query
+
+    def match_sql(self, column: str, connection: BaseDatabaseWrapper) -> str:
+        raise NotImplementedError
 
     def as_sql(
         self,
@@ -431,43 +435,35 @@ class _TsMatches(Func):
         arg_joiner: str | None = None,
         **extra_context: Any,
     ) -> tuple[str, tuple[Any, ...]]:
+        column, params = compiler.compile(self.get_source_expressions()[0])
+        return self.match_sql(column, connection), (*params, self.query)
+
+
+class _TsMatches(_MatchFunc):
+    """PostgreSQL: the document's stored vector holds the ``to_tsquery`` text ``query`` (GIN-indexed)."""
+
+    column = "text"
+
+    def match_sql(self, column: str, connection: BaseDatabaseWrapper) -> str:
         if connection.vendor != "postgresql":
             raise NotSupportedError("Register search needs SQLite (FTS5) or PostgreSQL.")
-        text, params = compiler.compile(self.get_source_expressions()[0])
         # The stored vector is a column of the same row as ``text``: the same table alias.
-        table, dot, column = text.rpartition(".")
-        if not dot or column != connection.ops.quote_name("text"):
-            raise NotSupportedError(f"Unexpected column for the search text: {text}")
-        vector = f"{table}.{connection.ops.quote_name(VECTOR_COLUMN)}"
-        return f"{vector} @@ to_tsquery('simple'::regconfig, %s)", (*params, self.query)
+        table, dot, name = column.rpartition(".")
+        if not dot or name != connection.ops.quote_name("text"):
+            raise NotSupportedError(f"Unexpected column for the search text: {column}")
+        return f"{table}.{connection.ops.quote_name(VECTOR_COLUMN)} @@ to_tsquery('simple'::regconfig, %s)"
 
 
-class _FtsProbe(Func):
+class _FtsProbe(_MatchFunc):
     """SQLite: the document's id is among the FTS5 matches of ``query`` — checked per row, not a driving index.
 
     For documents already narrowed by another index (their entry): the matches are listed once and
     each row probes them, instead of reading every matching document of a common word.
     """
 
-    output_field = BooleanField()
-
-    def __init__(self, query: str) -> None:
-        super().__init__(F("id"))
-        self.query = query
-
-    def as_sql(
-        self,
-        compiler: SQLCompiler,
-        connection: BaseDatabaseWrapper,
-        function: str | None = None,
-        template: str | None = None,
-        arg_joiner: str | None = None,
-        **extra_context: Any,
-    ) -> tuple[str, tuple[Any, ...]]:
-        doc, params = compiler.compile(self.get_source_expressions()[0])
+    def match_sql(self, column: str, connection: BaseDatabaseWrapper) -> str:
         # The unary plus keeps SQLite from using the id as the index that drives the query.
-        sql = f"+{doc} IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s)"  # noqa: S608
-        return sql, (*params, self.query)
+        return f"+{column} IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s)"  # noqa: S608
 
 
 def _matching(terms: list[Term], *, any_term: bool = False, probe: bool = False) -> Q:
