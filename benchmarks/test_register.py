@@ -56,6 +56,7 @@ def _valid_domains() -> list[str]:
 def _generate(count: int) -> list[str]:
     """Write ``count`` entries in bulk with their translations and search documents; return some ids."""
     from nonpro.accounts.models import User
+    from nonpro.core.management.commands.database_optimize import database_optimize
     from nonpro.register import search, taxonomy
     from nonpro.register.models import Entry, EntryIdCounter, EntrySearchDocument, EntryTranslation
 
@@ -139,9 +140,7 @@ def _generate(count: int) -> list[str]:
         with connection.cursor() as cursor:
             table = EntrySearchDocument._meta.db_table
             cursor.execute(f"INSERT INTO {search.FTS_TABLE}(rowid, text) SELECT id, text FROM {table}")  # noqa: S608
-    else:
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+    database_optimize()  # as the daily job would (docs/operations.md)
     EntryIdCounter.objects.update_or_create(year=year, defaults={"last": count})
     return sample
 

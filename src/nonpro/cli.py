@@ -78,6 +78,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from nonpro.core.audit.services import audit_demo_prepare
 
     print(audit_demo_prepare())
+    from nonpro.core.management.commands.database_optimize import database_optimize
+
+    database_optimize()  # the query planner's statistics for the data just loaded
     call_command("collectstatic", interactive=False, verbosity=0)
     print("\nDemo sign-ins (password for each):")
     for account in accounts:

@@ -136,6 +136,22 @@ def test_anonymous_counts_only_public_classifications_and_assessments(client: Cl
     assert listed(page(client, "?year=1999")) == []
 
 
+def test_anonymous_counts_are_reused_until_the_register_changes(
+    client: Client, register: Register, people: People
+) -> None:
+    assert count(page(client), "domain", "chemical") == 0
+    with CaptureQueriesContext(connection) as queries:
+        assert count(page(client), "domain", "chemical") == 0
+    assert not any("json_each" in query["sql"] or "jsonb_array" in query["sql"] for query in queries)
+
+    services.entry_set_tier(
+        entry=register.committee, field="classification", tier=Tier.PUBLIC, reason=REASON, by=people.analyst
+    )
+
+    assert count(page(client), "domain", "chemical") == 1  # a write makes a new key: counted again
+    assert count(page(as_user(people.analyst)), "domain", "chemical") == 2  # signed in: never from the cache
+
+
 def test_analyst_counts_committee_parts_and_statuses_but_not_restricted_ones(
     register: Register, people: People
 ) -> None:

@@ -372,9 +372,10 @@ class Entry(models.Model):
         """Return every entry related to this one (relations are symmetric, never transitive)."""
         if self.pk is None:
             return Entry.objects.none()
-        return Entry.objects.filter(
-            Q(relations_as_a__entry_b_id=self.pk) | Q(relations_as_b__entry_a_id=self.pk)
-        ).distinct()
+        # Two indexed lookups of the relation rows (an OR across two joins would scan the register).
+        as_a = EntryRelation.objects.filter(entry_b_id=self.pk).values("entry_a_id")
+        as_b = EntryRelation.objects.filter(entry_a_id=self.pk).values("entry_b_id")
+        return Entry.objects.filter(Q(pk__in=as_a) | Q(pk__in=as_b))
 
 
 class EntryTranslation(TranslationBase):

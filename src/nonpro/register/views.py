@@ -9,11 +9,15 @@ audit event for RESTRICTED content shown).
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import Count, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -30,6 +34,7 @@ from nonpro.register.models import (
     PUBLIC_STATUSES,
     ConcernLevel,
     Entry,
+    EntryRevision,
     RevisionEvent,
     Status,
 )
@@ -191,59 +196,96 @@ def _counted(label: str, count: int) -> str:
 def _code_counts(entries: QuerySet[Entry], viewer: Viewer, entry_field: str) -> dict[str, int]:
     """Count the entries per code of ``entry_field`` among those whose classification ``viewer`` sees."""
     classified = entries_with_visible_part(viewer, "classification").filter(pk__in=entries.values("pk"))
-    counts: dict[str, int] = {}
-    for codes in classified.order_by().values_list(entry_field, flat=True):
-        for code in set(codes or []):
-            counts[code] = counts.get(code, 0) + 1
-    return counts
+    return search.code_counts(classified, entry_field)
 
 
-def _year_choices(entries: QuerySet[Entry], selected: int | None) -> list[tuple[str, str]]:
+def _year_counts(entries: QuerySet[Entry]) -> dict[int, int]:
     rows = entries.annotate(entry_year=search.entry_year()).order_by().values("entry_year")
-    counts = {
-        row["entry_year"]: row["count"]
+    return {
+        int(row["entry_year"]): row["count"]
         for row in rows.annotate(count=Count("pk", distinct=True))
         if row["entry_year"] is not None
     }
-    if selected is not None:
-        counts.setdefault(selected, 0)
-    return [(str(year), _counted(str(year), counts[year])) for year in sorted(counts, reverse=True)]
 
 
-def _facets(
-    entries: QuerySet[Entry], viewer: Viewer, filters: Filters, *, with_status: bool, language: str
-) -> dict[str, list[tuple[str, str]] | None]:
-    """Return the filter choices with the number of entries each would list (counted as the filter filters).
+#: Raw facet counts: facet name → {value: number of entries}; ``status`` only for those who see it.
+FacetCounts = dict[str, dict[str, int]]
+
+
+def _facet_counts(entries: QuerySet[Entry], viewer: Viewer, filters: Filters, *, with_status: bool) -> FacetCounts:
+    """Count, for each filter choice, the entries the list would show with it (and the other filters).
 
     Codes are counted only on entries whose classification the viewer sees, concern levels only on
     those whose assessment they see: a hidden part adds to no count.
     """
-    facets: dict[str, list[tuple[str, str]] | None] = {}
-    for name, (entry_field, kind) in CODE_FILTERS.items():
-        counts = _code_counts(filters.apply(entries, viewer, skip=name), viewer, entry_field)
-        facets[name] = [
-            (code, _counted(label, counts.get(code, 0))) for code, label in taxonomy.load(kind).choices(language)
-        ]
+    counts: FacetCounts = {}
+    for name, (entry_field, _kind) in CODE_FILTERS.items():
+        counts[name] = _code_counts(filters.apply(entries, viewer, skip=name), viewer, entry_field)
     concern_base = filters.apply(entries, viewer, skip="concern")
     assessed = entries_with_visible_part(viewer, "assessment").filter(pk__in=concern_base.values("pk"))
-    concern_counts = {
+    counts["concern"] = {
         row["concern_level"]: row["count"]
         for row in assessed.order_by().values("concern_level").annotate(count=Count("pk"))
     }
-    facets["concern"] = [
-        (level, _counted(display.concern_label(level, language), concern_counts.get(level, 0)))
-        for level in CONCERN_LEVELS
-    ]
-    facets["year"] = _year_choices(filters.apply(entries, viewer, skip="year"), filters.year)
-    facets["status"] = None
+    years = _year_counts(filters.apply(entries, viewer, skip="year"))
+    counts["year"] = {str(year): count for year, count in years.items()}
     if with_status:
         status_base = filters.apply(entries, viewer, skip="status")
-        status_counts = {
+        counts["status"] = {
             row["status"]: row["count"]
             for row in status_base.order_by().values("status").annotate(count=Count("pk", distinct=True))
         }
+    return counts
+
+
+#: How long the public list's facet counts are kept (they are also keyed on the register's last revision).
+FACET_CACHE_SECONDS = 600
+
+
+def _register_generation() -> int:
+    """Return the id of the register's latest revision: every write that can change a count writes one."""
+    return EntryRevision.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+
+def _cached_facet_counts(
+    entries: QuerySet[Entry], viewer: Viewer, filters: Filters, q: str, *, with_status: bool
+) -> FacetCounts:
+    """Return ``_facet_counts``; for anonymous visitors from the cache, keyed on the register's last revision.
+
+    Anonymous visitors all see the same thing (PUBLIC parts of published entries), so their counts
+    for one query and set of filters are shared; any write to the register makes a new key.
+    Signed-in viewers' counts depend on their roles, assignments and grants: never cached.
+    """
+    if viewer.is_authenticated:
+        return _facet_counts(entries, viewer, filters, with_status=with_status)
+    asked = json.dumps([q, dataclasses.asdict(filters), with_status], sort_keys=True)
+    key = f"register:facets:{_register_generation()}:{hashlib.sha256(asked.encode()).hexdigest()}"
+    counts = cache.get(key)
+    if counts is None:
+        counts = _facet_counts(entries, viewer, filters, with_status=with_status)
+        cache.set(key, counts, FACET_CACHE_SECONDS)
+    return cast("FacetCounts", counts)
+
+
+def _facets(counts: FacetCounts, filters: Filters, *, language: str) -> dict[str, list[tuple[str, str]] | None]:
+    """Return the filter choices labelled in ``language`` with their counts (``status``: None when not offered)."""
+    facets: dict[str, list[tuple[str, str]] | None] = {}
+    for name, (_entry_field, kind) in CODE_FILTERS.items():
+        facets[name] = [
+            (code, _counted(label, counts[name].get(code, 0))) for code, label in taxonomy.load(kind).choices(language)
+        ]
+    facets["concern"] = [
+        (level, _counted(display.concern_label(level, language), counts["concern"].get(level, 0)))
+        for level in CONCERN_LEVELS
+    ]
+    years = {int(year): count for year, count in counts["year"].items()}
+    if filters.year is not None:
+        years.setdefault(filters.year, 0)
+    facets["year"] = [(str(year), _counted(str(year), years[year])) for year in sorted(years, reverse=True)]
+    facets["status"] = None
+    if "status" in counts:
         facets["status"] = [
-            (value, _counted(str(label), status_counts.get(value, 0))) for value, label in Status.choices
+            (value, _counted(str(label), counts["status"].get(value, 0))) for value, label in Status.choices
         ]
     return facets
 
@@ -325,7 +367,8 @@ def index(request: HttpRequest) -> HttpResponse:
         listed = search.search_entries(viewer, q, language=language, base=filtered) if filtered is not None else matched
     else:
         listed = filters.apply(entries, viewer).order_by("-pk")
-    facets = _facets(entries, viewer, filters, with_status=with_status, language=language)
+    counts = _cached_facet_counts(entries, viewer, filters, q, with_status=with_status)
+    facets = _facets(counts, filters, language=language)
     form = RegisterFilterForm(request.GET, facets=facets)
     form.is_valid()
     page = Paginator(listed.prefetch_related(*PREFETCH), PAGE_SIZE).get_page(request.GET.get("page"))
