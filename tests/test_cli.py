@@ -59,11 +59,16 @@ def row_counts(database: Path) -> dict[str, int]:
 
 
 def every_row(database: Path) -> dict[str, list[tuple[object, ...]]]:
-    """Each table's rows ordered by its primary key (rowid for a table without one)."""
+    """Each table's rows ordered by its primary key (rowid for a table without one).
+
+    SQLite's planner statistics (``sqlite_stat*``, refreshed by every ``nonpro demo``) are not data.
+    """
     reader = read_only(database)
     try:
         content = {}
         for table in table_names(reader):
+            if table.startswith("sqlite_stat"):
+                continue
             columns = reader.execute(f'PRAGMA table_info("{table}")').fetchall()
             primary_key = [f'"{column[1]}"' for column in sorted(columns, key=lambda column: column[5]) if column[5]]
             order_by = ", ".join(primary_key) or "rowid"

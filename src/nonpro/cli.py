@@ -1,4 +1,4 @@
-"""The ``nonpro`` command: demo, serve, worker, manage, backup, restore, audit, register."""
+"""The ``nonpro`` command: demo, serve, worker, manage, backup, restore, audit, register, scan."""
 
 from __future__ import annotations
 
@@ -283,6 +283,10 @@ def build_parser() -> argparse.ArgumentParser:
     import_.add_argument("path", metavar="PATH")
     import_.add_argument("--by", metavar="EMAIL", required=True, help="the committee analyst who imports")
     register.set_defaults(func=cmd_register)
+
+    from nonpro.scanning.cli import add_scan_commands
+
+    add_scan_commands(commands)
     return parser
 
 
