@@ -28,10 +28,10 @@ def clean_text(value: object) -> str:
     """Return ``value`` as one line of text: whitespace collapsed, control characters dropped."""
     if value is None:
         return ""
-    text = str(value)
+    text = " ".join((value if isinstance(value, str) else str(value)).split())
     if not text.isprintable():
-        text = "".join(ch if ch.isprintable() else " " for ch in text)
-    return _SPACE.sub(" ", text).strip()
+        text = " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+    return text
 
 
 def normalize_doi(value: object) -> str:

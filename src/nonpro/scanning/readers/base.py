@@ -72,10 +72,10 @@ def iter_xml(stream: IO[bytes], tags: tuple[str, ...]) -> Iterator[tuple[Any, in
     syntax error raises ``etree.XMLSyntaxError`` (its ``lineno`` says where); the elements read
     before it have been yielded.
     """
-    wanted = set(tags)
     context = etree.iterparse(
         stream,
         events=("end",),
+        tag=tuple(f"{{*}}{name}" for name in tags),  # only these reach Python: any namespace
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
@@ -85,10 +85,6 @@ def iter_xml(stream: IO[bytes], tags: tuple[str, ...]) -> Iterator[tuple[Any, in
         remove_pis=True,
     )
     for _event, element in context:
-        if not isinstance(element.tag, str):
-            continue
-        if etree.QName(element).localname not in wanted:
-            continue
         yield element, element.sourceline or 0
         # Free what was read: the element, and the siblings before it that are done.
         element.clear(keep_tail=False)
@@ -100,20 +96,17 @@ def iter_xml(stream: IO[bytes], tags: tuple[str, ...]) -> Iterator[tuple[Any, in
 
 def local(element: Any, name: str) -> Any:
     """Return the first direct child of ``element`` named ``name`` (any namespace), or None."""
-    for child in element:
-        if isinstance(child.tag, str) and etree.QName(child).localname == name:
-            return child
-    return None
+    return element.find(f"{{*}}{name}")
 
 
 def children(element: Any, name: str) -> list[Any]:
     """Return the direct children of ``element`` named ``name`` (any namespace)."""
-    return [child for child in element if isinstance(child.tag, str) and etree.QName(child).localname == name]
+    return list(element.iterfind(f"{{*}}{name}"))
 
 
 def descendants(element: Any, name: str) -> list[Any]:
     """Return every element below ``element`` named ``name`` (any namespace), in document order."""
-    return [node for node in element.iter() if isinstance(node.tag, str) and etree.QName(node).localname == name]
+    return list(element.iterfind(f".//{{*}}{name}"))
 
 
 def text_of(element: Any) -> str:
