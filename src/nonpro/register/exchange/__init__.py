@@ -15,7 +15,7 @@ Decisions:
   ids or e-mail addresses; ``related`` names published entries only (the ones exported too).
 - **Streaming**: entries are read with ``iterator(chunk_size=…)``; each document is written to
   its file, appended to ``all.zip`` and to ``modified_id.csv`` as it is read. Memory does not grow
-  with the number of entries (except the zip's central directory, about 100 bytes per entry).
+  with the number of entries (``zipstream`` keeps the zip's central directory in a temporary file).
 - **All or nothing on disk**: an export is written into a temporary directory beside ``DIR`` and
   renamed into place; a failed export leaves ``DIR`` as it was.
 - **Determinism**: sorted keys, UTF-8, ``ensure_ascii=False``, 2-space indent, trailing newline;

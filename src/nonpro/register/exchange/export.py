@@ -6,7 +6,6 @@ import csv
 import re
 import shutil
 import tempfile
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,6 +27,7 @@ from nonpro.register.exchange.schema import (
     ZIP_NAME,
     dumps,
 )
+from nonpro.register.exchange.zipstream import StreamingZipWriter
 from nonpro.register.models import (
     CONTENT_FIELDS,
     GROUP_OF,
@@ -143,19 +143,11 @@ def _check_target(target: Path) -> None:
         )
 
 
-def _zip_info(name: str, modified: datetime) -> zipfile.ZipInfo:
-    when = modified.astimezone(UTC)
-    info = zipfile.ZipInfo(name, date_time=(max(when.year, 1980), when.month, when.day, when.hour, when.minute, 0))
-    info.compress_type = zipfile.ZIP_DEFLATED
-    info.external_attr = 0o644 << 16
-    return info
-
-
 def _write_export(folder: Path, ceiling: str) -> tuple[int, int]:
     """Write every document, ``all.zip`` and ``modified_id.csv`` into ``folder``; return (entries, with RESTRICTED)."""
     count = restricted = 0
     with (
-        zipfile.ZipFile(folder / ZIP_NAME, "w", compression=zipfile.ZIP_DEFLATED) as archive,
+        StreamingZipWriter(folder / ZIP_NAME) as archive,
         (folder / CSV_NAME).open("w", encoding="utf-8", newline="") as index,
     ):
         rows = csv.writer(index, lineterminator="\n")
@@ -166,7 +158,7 @@ def _write_export(folder: Path, ceiling: str) -> tuple[int, int]:
             data = dumps(document)
             name = f"{entry.rsd_id}.json"
             (folder / name).write_bytes(data)
-            archive.writestr(_zip_info(name, _modified(entry)), data)
+            archive.write(name, data, _modified(entry).astimezone(UTC))
             rows.writerow([document["modified"], entry.rsd_id])
             count += 1
             restricted += any(
