@@ -59,7 +59,8 @@ pytest: install system-deps
 pytest-postgres: install system-deps
 	@if [ -n "$$NONPRO_TEST_DATABASE_URL" ]; then \
 		echo "pytest on PostgreSQL ($$NONPRO_TEST_DATABASE_URL), without the browser and demo tests (SQLite pass)"; \
-		$(BIN)/pytest -n 2 -m "not browser and not demo"; \
+		echo "and without tests/scanning (a library without a database: the SQLite pass runs it)"; \
+		$(BIN)/pytest -n 2 -m "not browser and not demo" --ignore=tests/scanning; \
 	else \
 		echo "NONPRO_TEST_DATABASE_URL is not set: the PostgreSQL run is skipped (.ci/run sets it)."; \
 	fi

@@ -372,10 +372,11 @@ class Entry(models.Model):
         """Return every entry related to this one (relations are symmetric, never transitive)."""
         if self.pk is None:
             return Entry.objects.none()
-        # Two indexed lookups of the relation rows (an OR across two joins would scan the register).
-        as_a = EntryRelation.objects.filter(entry_b_id=self.pk).values("entry_a_id")
-        as_b = EntryRelation.objects.filter(entry_a_id=self.pk).values("entry_b_id")
-        return Entry.objects.filter(Q(pk__in=as_a) | Q(pk__in=as_b))
+        # One id list from two indexed lookups of the relation rows (an OR of two conditions would
+        # make SQLite and PostgreSQL scan the register).
+        as_a = EntryRelation.objects.filter(entry_b_id=self.pk).values_list("entry_a_id", flat=True)
+        as_b = EntryRelation.objects.filter(entry_a_id=self.pk).values_list("entry_b_id", flat=True)
+        return Entry.objects.filter(pk__in=as_a.union(as_b))
 
 
 class EntryTranslation(TranslationBase):
