@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 import re
 import shutil
 import tempfile
@@ -157,7 +158,9 @@ def _write_export(folder: Path, ceiling: str) -> tuple[int, int]:
                 continue
             data = dumps(document)
             name = f"{entry.rsd_id}.json"
-            (folder / name).write_bytes(data)
+            # os.path, not pathlib: pathlib interns every file name it parses (memory that grows).
+            with open(os.path.join(folder, name), "wb") as handle:
+                handle.write(data)
             archive.write(name, data, _modified(entry).astimezone(UTC))
             rows.writerow([document["modified"], entry.rsd_id])
             count += 1
