@@ -143,3 +143,13 @@ def test_uncertainty_querier_picks_the_record_nearest_the_boundary() -> None:
     assert abs(screener.raw_scores()[chosen]) == pytest.approx(np.abs(screener.raw_scores()[unlabelled]).min())
     with pytest.raises(ValueError, match="querier"):
         Screener(screener.features, querier="oldest")
+
+
+def test_relevant_records_weigh_more_than_class_balance_alone() -> None:
+    from nonpro.scanning.learning import BALANCE_RATIO, balanced_weights
+
+    weights = balanced_weights(np.array([1, 0, 0, 0, 0]))
+    assert weights.mean() == pytest.approx(1.0)
+    relevant, irrelevant = weights[0], weights[1]
+    # One relevant against four irrelevant: equal class totals would make 1 = 4 * w0; elas_u4 asks 9.8 times that.
+    assert relevant / (4 * irrelevant) == pytest.approx(BALANCE_RATIO)

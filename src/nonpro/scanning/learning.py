@@ -1,8 +1,9 @@
 """Active learning for screening: after each decision (or batch) retrain, re-rank, and say when to stop.
 
-The model is ASReview's default (``elas_u4``) in spirit: TF-IDF of title and abstract (1- and
-2-grams, sublinear term frequency, ``max_df`` 0.95) and a linear SVM (C = 0.11) with balanced
-class weights, so that the few relevant records weigh as much as the many irrelevant ones. Before
+The model is ASReview's default (``elas_u4``): TF-IDF of title and abstract (1- and 2-grams,
+sublinear term frequency, ``max_df`` 0.95) and a linear SVM (C = 0.11, squared hinge) with
+balanced sample weights — the relevant records, always few, weigh ``BALANCE_RATIO`` times more
+than the irrelevant ones once both classes total the same (``balanced_weights``). Before
 both classes have a label, records are ranked by their zero-shot concern score (``concern``), or
 in a random order fixed by the seed when there is none.
 
@@ -35,6 +36,8 @@ from sklearn.svm import LinearSVC
 from nonpro.scanning.options import QUERIERS
 
 C = 0.11
+#: How much more a relevant record weighs than an irrelevant one beyond equal class totals (ASReview's ``elas_u4``).
+BALANCE_RATIO = 9.8
 MIXED_RANDOM_SHARE = 0.05
 CALIBRATION_MIN = 3
 
@@ -46,6 +49,14 @@ def vectorize(texts: Sequence[str]) -> sparse.csr_matrix:
         return vectorizer.fit_transform(texts).tocsr()
     except ValueError:  # only stop words or empty texts: no vocabulary
         return sparse.csr_matrix((len(texts), 1), dtype=np.float32)
+
+
+def balanced_weights(labels: np.ndarray) -> np.ndarray:
+    """Return sample weights: relevant records 1, irrelevant ``relevant / (BALANCE_RATIO * irrelevant)``, mean 1."""
+    relevant = float((labels == 1).sum())
+    irrelevant = float((labels == 0).sum())
+    weights: np.ndarray = np.where(labels == 1, 1.0, relevant / (BALANCE_RATIO * irrelevant))
+    return np.asarray(weights * (len(labels) / weights.sum()), dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -105,8 +116,8 @@ class Screener:
         if not self.trainable():
             return
         known = np.flatnonzero(self.labels >= 0)
-        model = LinearSVC(C=C, class_weight="balanced", dual="auto", max_iter=5000)
-        model.fit(self.features[known], self.labels[known])
+        model = LinearSVC(C=C, dual="auto", max_iter=5000)
+        model.fit(self.features[known], self.labels[known], sample_weight=balanced_weights(self.labels[known]))
         self._model = model
         self._decision = np.asarray(model.decision_function(self.features), dtype=np.float64)
 
