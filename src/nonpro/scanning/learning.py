@@ -44,11 +44,14 @@ CALIBRATION_MIN = 3
 
 def vectorize(texts: Sequence[str]) -> sparse.csr_matrix:
     """Return the TF-IDF features of ``texts`` (fitted on them: the whole set being screened)."""
-    vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, max_df=0.95, min_df=1, dtype=np.float32)
+    vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, max_df=0.95, min_df=1, dtype=np.float64)
     try:
-        return vectorizer.fit_transform(texts).tocsr()
+        features = vectorizer.fit_transform(texts).tocsr()
     except ValueError:  # only stop words or empty texts: no vocabulary
-        return sparse.csr_matrix((len(texts), 1), dtype=np.float32)
+        return sparse.csr_matrix((len(texts), 1), dtype=np.float64)
+    # In the layout liblinear takes as it is (float64, sorted indices): no copy at each retraining.
+    features.sort_indices()
+    return features
 
 
 def balanced_weights(labels: np.ndarray) -> np.ndarray:
