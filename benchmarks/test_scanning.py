@@ -37,17 +37,22 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     return write_corpus(tmp_path_factory.mktemp("corpus"), RECORDS)
 
 
-@pytest.mark.parametrize("jobs", [1, 2])
-def test_ingest_dedupe_score(benchmark: BenchmarkFixture, corpus: list[Path], jobs: int) -> None:
-    """Read every file, deduplicate across all of them and score concern: records per second, memory."""
-    from nonpro.scanning.pipeline import pool_engine, score_files
+@pytest.mark.parametrize("engine", ["process", "pool-2", "dask-2"])
+def test_ingest_dedupe_score(benchmark: BenchmarkFixture, corpus: list[Path], engine: str) -> None:
+    """Read every file, deduplicate across all of them and score concern: records per second, memory.
 
+    ``process``: this process alone; ``pool-2``: two local processes; ``dask-2``: a two-worker
+    Dask ``LocalCluster`` (its start-up included). Each file is a partition.
+    """
+    from nonpro.scanning.pipeline import dask_engine, local_engine, pool_engine, score_files
+
+    engines = {"process": local_engine, "pool-2": pool_engine(2), "dask-2": dask_engine("local")}
     sink = io.StringIO()
 
     def run() -> Any:
         sink.seek(0)
         sink.truncate()
-        return score_files(corpus, sink, engine=pool_engine(jobs), progress=False)
+        return score_files(corpus, sink, engine=engines[engine], progress=False)
 
     started = time.perf_counter()
     stats = benchmark.pedantic(run, rounds=1, iterations=1)
@@ -60,7 +65,7 @@ def test_ingest_dedupe_score(benchmark: BenchmarkFixture, corpus: list[Path], jo
         records_per_second=round(stats.read / seconds),
         peak_mib_main=own,
         peak_mib_largest_worker=child,
-        jobs=jobs,
+        engine=engine,
     )
     assert stats.read == RECORDS
     assert stats.error == 0
