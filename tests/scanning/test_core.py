@@ -186,3 +186,10 @@ def test_prefix_terms_match_inflected_words() -> None:
     taxonomy = load_taxonomy()
     concern = taxonomy.score(Record(Identifiers(), "Синтетический пример: применение плутония"))
     assert [match.term for match in concern.matches] == ["плутони*"]
+
+
+def test_a_given_richness_stands_for_a_record_made_light() -> None:
+    index = dedupe.DedupeIndex()
+    index.add(record(LONG, pmid="1"), richness=5)
+    index.add(record(LONG, pmid="1"), richness=50_000)  # the full record was richer before it was made light
+    assert [(group.kept, group.others) for group in index.groups()] == [(1, [0])]

@@ -95,11 +95,14 @@ class DedupeIndex:
     def __len__(self) -> int:
         return len(self._group_of)
 
-    def add(self, record: Record) -> Duplicate | None:
-        """Index ``record``; return how it duplicates an earlier record, or None when it is new."""
+    def add(self, record: Record, *, richness: int | None = None) -> Duplicate | None:
+        """Index ``record``; return how it duplicates an earlier record, or None when it is new.
+
+        ``richness`` replaces ``record.richness()`` for a record made light after reading.
+        """
         number = len(self._group_of)
         found = self._by_identifier(record, number) or self._by_title(record, number)
-        self._remember(record, number, found)
+        self._remember(record, number, found, record.richness() if richness is None else richness)
         return found
 
     def _by_identifier(self, record: Record, number: int) -> Duplicate | None:
@@ -150,9 +153,9 @@ class DedupeIndex:
         if mine is not None:
             self._signatures[number] = mine
 
-    def _remember(self, record: Record, number: int, found: Duplicate | None) -> None:
+    def _remember(self, record: Record, number: int, found: Duplicate | None, richness: int) -> None:
         self._group_of.append(self._group_of[found.of] if found is not None else number)
-        self._richness.append(record.richness())
+        self._richness.append(richness)
         if record.ids.doi:
             self._dois[number] = _key64(record.ids.doi)
         if self._records is not None:

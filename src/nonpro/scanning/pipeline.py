@@ -14,7 +14,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -30,6 +30,7 @@ class Scored:
     record: Record | None
     concern: Concern | None
     problem: Problem | None = None
+    richness: int = 0  # ``Record.richness`` of the record as read (before it was made light)
 
     def output_id(self) -> str:
         """Return the id written for the record: its own id, else its best identifier, else where it was read."""
@@ -42,32 +43,41 @@ class Scored:
         return f"{Path(where.path).name}:{where.position}" if where is not None else ""
 
 
-def score_partition(path: str, fmt: str | None = None) -> list[Scored]:
-    """Read and score one file (a partition); used by every engine."""
+def scored_items(path: str, fmt: str | None = None) -> Iterator[Scored]:
+    """Read and score one file (a partition), record by record; used by every engine.
+
+    Each record is kept light: the abstract, authors and keywords are dropped once scored (the
+    output does not carry them, the deduplication needs only identifiers, title and ``richness``).
+    """
     from nonpro.scanning.readers import read_file
 
     taxonomy = load_taxonomy()
-    scored: list[Scored] = []
     for item in read_file(path, fmt):
         if isinstance(item, Problem):
-            scored.append(Scored(None, None, item))
-        else:
-            scored.append(Scored(item, taxonomy.score(item)))
-    return scored
+            yield Scored(None, None, item)
+            continue
+        light = replace(item, abstract="", authors=(), keywords=(), mesh_terms=())
+        yield Scored(light, taxonomy.score(item), richness=item.richness())
 
 
-Engine = Callable[[Sequence[str], str | None], Iterator[list[Scored]]]
+def score_partition(path: str, fmt: str | None = None) -> list[Scored]:
+    """Return ``scored_items`` of one file as a list (what a worker process sends back)."""
+    return list(scored_items(path, fmt))
 
 
-def local_engine(paths: Sequence[str], fmt: str | None) -> Iterator[list[Scored]]:
+Engine = Callable[[Sequence[str], str | None], Iterator[Iterable[Scored]]]
+
+
+def local_engine(paths: Sequence[str], fmt: str | None) -> Iterator[Iterable[Scored]]:
+    """Score the files in this process, streaming: no partition is held whole."""
     for path in paths:
-        yield score_partition(path, fmt)
+        yield scored_items(path, fmt)
 
 
 def pool_engine(jobs: int) -> Engine:
     """Return an engine that scores the files in ``jobs`` processes (results in input order)."""
 
-    def run(paths: Sequence[str], fmt: str | None) -> Iterator[list[Scored]]:
+    def run(paths: Sequence[str], fmt: str | None) -> Iterator[Iterable[Scored]]:
         if jobs <= 1 or len(paths) <= 1:
             yield from local_engine(paths, fmt)
             return
@@ -80,7 +90,7 @@ def pool_engine(jobs: int) -> Engine:
 def dask_engine(address: str) -> Engine:
     """Return an engine that scores the files on a Dask cluster (``local``: a two-worker LocalCluster)."""
 
-    def run(paths: Sequence[str], fmt: str | None) -> Iterator[list[Scored]]:
+    def run(paths: Sequence[str], fmt: str | None) -> Iterator[Iterable[Scored]]:
         from distributed import Client, LocalCluster
 
         local = address == "local"
@@ -172,7 +182,7 @@ def score_files(
                 stats.add_problem(scored.problem or Problem("", "", "unreadable"))
             else:
                 stats.read += 1
-                found = index.add(scored.record)
+                found = index.add(scored.record, richness=scored.richness)
                 output_ids.append(scored.output_id())
                 if found is not None:
                     stats.duplicate += 1
