@@ -20,7 +20,8 @@ from nonpro.core.grants import need_to_know_grant
 from nonpro.core.policy import Tier
 from nonpro.register import services
 from nonpro.register.models import Entry, EntrySearchDocument
-from nonpro.register.search import parse_query, search_entries, search_snippets
+from nonpro.register.search import parse_query, search_entries
+from nonpro.register.snippets import search_snippets
 from tests.register.conftest import SCORES, Draft, People, review_round, to_review
 
 REASON = "Synthetic example: a policy-level reason."

@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
 from nonpro.core.policy import Role, Tier, Viewer, can, viewer_for
-from nonpro.register import display, search, services, taxonomy
+from nonpro.register import display, search, services, snippets, taxonomy
 from nonpro.register.history import entry_history_for
 from nonpro.register.models import (
     PUBLIC_STATUSES,
@@ -312,7 +312,7 @@ def _row(viewer: Viewer, entry: Entry, language: str, q: str = "") -> Row | None
         status=display.items("status", status, language)[0] if status else "",
         status_tier=display.tier_label(tiers.get("status", Tier.PUBLIC)),
         domains=display.items("domains", data.get("domains"), language),
-        snippets=search.search_snippets(viewer, entry, q, language, data=data) if q else [],
+        snippets=snippets.search_snippets(viewer, entry, q, language, data=data) if q else [],
     )
 
 
