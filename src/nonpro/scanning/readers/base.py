@@ -96,7 +96,30 @@ def iter_xml(stream: IO[bytes], tags: tuple[str, ...]) -> Iterator[tuple[Any, in
 
 def local(element: Any, name: str) -> Any:
     """Return the first direct child of ``element`` named ``name`` (any namespace), or None."""
-    return element.find(f"{{*}}{name}")
+    # iterchildren matches the tag in C, about twice as fast as find() with a "{*}" path.
+    return next(element.iterchildren(f"{{*}}{name}"), None)
+
+
+def kids(element: Any) -> dict[str, list[Any]]:
+    """Return the direct child elements of ``element`` by local name (any namespace), in order; {} for None.
+
+    One pass over the children is cheaper than a look-up per name when several are read.
+    """
+    found: dict[str, list[Any]] = {}
+    if element is None:
+        return found
+    for child in element:
+        tag = child.tag
+        if not isinstance(tag, str):  # an entity reference (comments and PIs are dropped by the parser)
+            continue
+        if tag[0] == "{":
+            tag = tag[tag.index("}") + 1 :]
+        group = found.get(tag)
+        if group is None:
+            found[tag] = [child]
+        else:
+            group.append(child)
+    return found
 
 
 def children(element: Any, name: str) -> list[Any]:
@@ -113,4 +136,6 @@ def text_of(element: Any) -> str:
     """Return all the text inside ``element`` (markup such as <i> or <sup> dropped), or ""."""
     if element is None:
         return ""
+    if not len(element):  # a leaf (most elements): its own text is all there is
+        return element.text or ""
     return "".join(element.itertext())

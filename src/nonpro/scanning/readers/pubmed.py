@@ -17,12 +17,13 @@ from typing import IO, Any
 
 from lxml import etree
 
-from nonpro.scanning.readers.base import ReadItem, children, iter_xml, local, problem, source, text_of
+from nonpro.scanning.readers.base import ReadItem, iter_xml, kids, local, problem, source, text_of
 from nonpro.scanning.records import (
     Author,
     Identifiers,
     Problem,
     Record,
+    Source,
     clean_text,
     normalize_arxiv,
     normalize_doi,
@@ -137,62 +138,86 @@ def _build(element: Any, path: str, position: str) -> ReadItem | None:
     name = etree.QName(element).localname
     if name == "DeleteCitation":
         return None
-    record = _book(element) if name == "PubmedBookArticle" else _article(element)
-    return checked(record.with_source(source(path, FORMAT, position)), path, position)
+    where = source(path, FORMAT, position)
+    record = _book(element, where) if name == "PubmedBookArticle" else _article(element, where)
+    return checked(record, path, position)
 
 
-def _article(element: Any) -> Record:
+# The extraction below reads each element's children once (``kids``) and picks the fields from
+# that: a look-up per field name costs more than the pass, and a record has dozens of fields.
+
+
+def _first(found: dict[str, list[Any]], name: str) -> Any:
+    """Return the first of the children ``found`` named ``name``, or None."""
+    group = found.get(name)
+    return group[0] if group else None
+
+
+def _text(found: dict[str, list[Any]], name: str) -> str:
+    """Return the clean text of the first of the children ``found`` named ``name`` ("" if absent)."""
+    group = found.get(name)
+    return clean_text(text_of(group[0])) if group else ""
+
+
+def _article(element: Any, where: Source | None = None) -> Record:
     """Return the record of a ``PubmedArticle`` (``MedlineCitation`` + ``PubmedData``)."""
-    citation = local(element, "MedlineCitation")
-    article = find(citation, "Article")
-    journal = find(article, "Journal")
-    id_lists = [find(element, "PubmedData", "ArticleIdList")]
-    locations = children(article, "ELocationID") if article is not None else []
-    types = [text_of(node) for node in _grandchildren(article, "PublicationTypeList", "PublicationType")]
+    top = kids(element)
+    citation = kids(_first(top, "MedlineCitation"))
+    article_node = _first(citation, "Article")
+    article = kids(article_node)
+    journal_node = _first(article, "Journal")
+    journal = kids(journal_node)
+    id_lists = [_first(kids(_first(top, "PubmedData")), "ArticleIdList")]
+    locations = article.get("ELocationID", [])
+    types = [text_of(node) for node in _listed(article, "PublicationTypeList", "PublicationType")]
+    pub_date = _first(kids(_first(journal, "JournalIssue")), "PubDate")
     return Record(
-        ids=_identifiers(text_at(citation, "PMID"), id_lists, locations),
-        title=text_at(article, "ArticleTitle") or text_at(article, "VernacularTitle"),
-        abstract=_abstract(article),
-        authors=_authors(article),
-        venue=text_at(journal, "Title")
-        or text_at(journal, "ISOAbbreviation")
-        or text_at(citation, "MedlineJournalInfo", "MedlineTA"),
-        date=_date(find(journal, "JournalIssue", "PubDate")) or _date(find(article, "ArticleDate")),
-        language=text_at(article, "Language"),
-        keywords=unique(text_of(node) for node in _grandchildren(citation, "KeywordList", "Keyword")),
+        ids=_identifiers(_text(citation, "PMID"), id_lists, locations),
+        title=_text(article, "ArticleTitle") or _text(article, "VernacularTitle"),
+        abstract=_abstract(article_node, article),
+        authors=_authors(article_node, article),
+        venue=_text(journal, "Title")
+        or _text(journal, "ISOAbbreviation")
+        or _text(kids(_first(citation, "MedlineJournalInfo")), "MedlineTA"),
+        date=_date(pub_date) or _date(_first(article, "ArticleDate")),
+        language=_text(article, "Language"),
+        keywords=unique(text_of(node) for node in _listed(citation, "KeywordList", "Keyword")),
         mesh_terms=unique(
-            text_of(local(node, "DescriptorName"))
-            for node in _grandchildren(citation, "MeshHeadingList", "MeshHeading")
+            text_of(_first(kids(node), "DescriptorName"))
+            for node in _listed(citation, "MeshHeadingList", "MeshHeading")
         ),
         kind=_kind(types),
+        source=where,
     )
 
 
-def _book(element: Any) -> Record:
+def _book(element: Any, where: Source | None = None) -> Record:
     """Return the record of a ``PubmedBookArticle``: a whole book, or a chapter (its own ArticleTitle)."""
-    document = local(element, "BookDocument")
-    book = find(document, "Book")
-    book_title = text_at(book, "BookTitle")
-    chapter_title = text_at(document, "ArticleTitle")
-    id_lists = [find(document, "ArticleIdList"), find(element, "PubmedBookData", "ArticleIdList")]
+    top = kids(element)
+    document_node = _first(top, "BookDocument")
+    document = kids(document_node)
+    book_node = _first(document, "Book")
+    book = kids(book_node)
+    book_title = _text(book, "BookTitle")
+    chapter_title = _text(document, "ArticleTitle")
+    id_lists = [_first(document, "ArticleIdList"), _first(kids(_first(top, "PubmedBookData")), "ArticleIdList")]
     return Record(
-        ids=_identifiers(text_at(document, "PMID"), id_lists, []),
-        title=chapter_title or book_title or text_at(document, "VernacularTitle"),
-        abstract=_abstract(document),
-        authors=_authors(document) or _authors(book),
-        venue=book_title if chapter_title else text_at(book, "Publisher", "PublisherName"),
-        date=_date(find(book, "PubDate")),
-        language=text_at(document, "Language"),
-        keywords=unique(text_of(node) for node in _grandchildren(document, "KeywordList", "Keyword")),
+        ids=_identifiers(_text(document, "PMID"), id_lists, []),
+        title=chapter_title or book_title or _text(document, "VernacularTitle"),
+        abstract=_abstract(document_node, document),
+        authors=_authors(document_node, document) or _authors(book_node, book),
+        venue=book_title if chapter_title else _text(kids(_first(book, "Publisher")), "PublisherName"),
+        date=_date(_first(book, "PubDate")),
+        language=_text(document, "Language"),
+        keywords=unique(text_of(node) for node in _listed(document, "KeywordList", "Keyword")),
         kind="book-chapter" if chapter_title else "book",
+        source=where,
     )
 
 
-def _grandchildren(element: Any, list_name: str, item_name: str) -> list[Any]:
-    """Return the ``item_name`` children of every ``list_name`` child of ``element`` (lists may repeat)."""
-    if element is None:
-        return []
-    return [item for group in children(element, list_name) for item in children(group, item_name)]
+def _listed(found: dict[str, list[Any]], list_name: str, item_name: str) -> list[Any]:
+    """Return the ``item_name`` children of every ``list_name`` child ``found`` (lists may repeat)."""
+    return [item for group in found.get(list_name, ()) for item in kids(group).get(item_name, ())]
 
 
 def _identifiers(pmid_text: str, id_lists: Iterable[Any], locations: list[Any]) -> Identifiers:
@@ -203,7 +228,7 @@ def _identifiers(pmid_text: str, id_lists: Iterable[Any], locations: list[Any]) 
     """
     found: dict[str, str] = {}
     for id_list in id_lists:
-        for node in children(id_list, "ArticleId") if id_list is not None else []:
+        for node in kids(id_list).get("ArticleId", ()):
             found.setdefault(node.get("IdType", ""), clean_text(text_of(node)))
     for node in locations:
         found.setdefault(f"location-{node.get('EIdType', '')}", clean_text(text_of(node)))
@@ -216,17 +241,20 @@ def _identifiers(pmid_text: str, id_lists: Iterable[Any], locations: list[Any]) 
     )
 
 
-def _abstract(parent: Any) -> str:
-    """Return the abstract: its sections as "LABEL: text" paragraphs (OtherAbstract if no Abstract)."""
+def _abstract(parent: Any, found: dict[str, list[Any]]) -> str:
+    """Return the abstract: its sections as "LABEL: text" paragraphs (OtherAbstract if no Abstract).
+
+    ``found`` holds the children of ``parent`` (``kids``).
+    """
     if parent is None:
         return ""
-    block = local(parent, "Abstract")
+    block = _first(found, "Abstract")
     if block is None:
-        block = local(parent, "OtherAbstract")
+        block = _first(found, "OtherAbstract")
     if block is None:
         return ""
     sections = []
-    for node in children(block, "AbstractText"):
+    for node in kids(block).get("AbstractText", ()):
         text = clean_text(text_of(node))
         label = clean_text(node.get("Label", ""))
         if text:
@@ -234,45 +262,52 @@ def _abstract(parent: Any) -> str:
     return "\n\n".join(sections)
 
 
-def _authors(parent: Any) -> tuple[Author, ...]:
-    """Return the authors of the AuthorList(s) below ``parent`` (editors' lists and invalid names left out)."""
+def _authors(parent: Any, found: dict[str, list[Any]]) -> tuple[Author, ...]:
+    """Return the authors of the AuthorList(s) below ``parent`` (editors' lists and invalid names left out).
+
+    ``found`` holds the children of ``parent`` (``kids``).
+    """
     if parent is None:
         return ()
     authors = []
-    for author_list in children(parent, "AuthorList"):
+    for author_list in found.get("AuthorList", ()):
         if author_list.get("Type") == "editors":
             continue
-        for node in children(author_list, "Author"):
-            name = _author_name(node)
+        for node in kids(author_list).get("Author", ()):
+            parts = kids(node)
+            name = _author_name(parts)
             if name and node.get("ValidYN") != "N":
-                affiliations = unique(text_of(local(info, "Affiliation")) for info in children(node, "AffiliationInfo"))
+                affiliations = unique(
+                    text_of(_first(kids(info), "Affiliation")) for info in parts.get("AffiliationInfo", ())
+                )
                 authors.append(Author(name=name, affiliations=affiliations))
     return tuple(authors)
 
 
-def _author_name(node: Any) -> str:
+def _author_name(parts: dict[str, list[Any]]) -> str:
     """Return "LastName, ForeName" (or initials), or the name of a group author (CollectiveName)."""
-    last = text_at(node, "LastName")
-    first = text_at(node, "ForeName") or text_at(node, "Initials")
+    last = _text(parts, "LastName")
+    first = _text(parts, "ForeName") or _text(parts, "Initials")
     if last:
         return f"{last}, {first}" if first else last
-    return text_at(node, "CollectiveName")
+    return _text(parts, "CollectiveName")
 
 
 def _date(node: Any) -> str:
     """Return a PubDate/ArticleDate as ISO ("2019", "2019-03", "2019-03-05"); a MedlineDate gives its year."""
     if node is None:
         return ""
-    year = text_at(node, "Year")
+    parts = kids(node)
+    year = _text(parts, "Year")
     if not year:
-        match = _YEAR.search(text_at(node, "MedlineDate"))
+        match = _YEAR.search(_text(parts, "MedlineDate"))
         return match.group(1) if match else ""
     if not (len(year) == 4 and year.isdigit()):
         return ""
-    month = _month(text_at(node, "Month"))
+    month = _month(_text(parts, "Month"))
     if not month:
         return year
-    day = text_at(node, "Day")
+    day = _text(parts, "Day")
     if day.isdigit() and 1 <= int(day) <= 31:
         return f"{year}-{month:02d}-{int(day):02d}"
     return f"{year}-{month:02d}"
