@@ -41,6 +41,8 @@ POST_ONLY = row(POST, POST, POST, POST, POST, POST, POST, POST)
 # MFA pages: people without an authenticator have nothing to show (404) or are sent to set one up.
 MFA_HOLDERS_AWAY = row(LOGIN, GONE, GONE, GONE, GONE, AWAY, AWAY, AWAY)
 NOBODY_FINDS = row(GONE, GONE, GONE, GONE, GONE, GONE, GONE, GONE)
+# A screening project: its member reviewer (the reviewer persona) and analysts; nobody else finds it.
+MEMBERS = row(LOGIN, GONE, GONE, GONE, GONE, OK, OK, GONE)
 
 Kwargs = Callable[[dict[str, Any]], dict[str, Any]]
 NO_KWARGS: Kwargs = lambda people: {}  # noqa: E731
@@ -82,6 +84,29 @@ MATRIX: dict[str, tuple[dict[str, str], Kwargs]] = {
     "register:trend_notes": (row(LOGIN, DENY, DENY, DENY, OK, OK, OK, DENY), NO_KWARGS),
     "register:trend_note_new": (row(LOGIN, DENY, DENY, DENY, OK, OK, OK, DENY), NO_KWARGS),
     "register:trend_note_acknowledge": (POST_ONLY, lambda people: {"pk": people["trend_note"]}),
+    # horizon scanning: analysts see every project, a reviewer the projects they are a member of (the
+    # reviewer persona is); for everyone else a project does not exist
+    "horizon:project_create": (ANALYST, NO_KWARGS),
+    "horizon:project": (MEMBERS, lambda people: {"project_id": people["project"]}),
+    "horizon:project_edit": (
+        row(LOGIN, GONE, GONE, GONE, GONE, DENY, OK, GONE),
+        lambda people: {"project_id": people["project"]},
+    ),
+    "horizon:upload": (POST_ONLY, lambda people: {"project_id": people["project"]}),
+    "horizon:server_import": (POST_ONLY, lambda people: {"project_id": people["project"]}),
+    "horizon:screen": (MEMBERS, lambda people: {"project_id": people["project"]}),
+    "horizon:skips_clear": (POST_ONLY, lambda people: {"project_id": people["project"]}),
+    "horizon:candidates": (MEMBERS, lambda people: {"project_id": people["project"]}),
+    "horizon:import": (MEMBERS, lambda people: {"job_id": people["import_job"]}),
+    "horizon:import_progress": (MEMBERS, lambda people: {"job_id": people["import_job"]}),
+    "horizon:import_cancel": (POST_ONLY, lambda people: {"job_id": people["import_job"]}),
+    "horizon:import_resume": (POST_ONLY, lambda people: {"job_id": people["import_job"]}),
+    "horizon:candidate": (MEMBERS, lambda people: {"candidate_id": people["candidate"]}),
+    "horizon:decide": (POST_ONLY, lambda people: {"candidate_id": people["candidate"]}),
+    "horizon:skip": (POST_ONLY, lambda people: {"candidate_id": people["candidate"]}),
+    "horizon:note": (POST_ONLY, lambda people: {"candidate_id": people["candidate"]}),
+    "horizon:promote": (MEMBERS, lambda people: {"candidate_id": people["candidate"]}),
+    "horizon:link": (POST_ONLY, lambda people: {"candidate_id": people["candidate"]}),
     "healthz": (EVERYONE, NO_KWARGS),
     # sign-in, sign-up, password reset and e-mail confirmation (allauth)
     "account_login": (ANONYMOUS_ONLY, NO_KWARGS),
@@ -186,7 +211,18 @@ def people(make_user: MakeUser) -> dict[str, Any]:
     people["published_entry"] = _published_entry(people["expert"], people["analyst"], reviewers)
     people["entry_under_review"] = _entry_under_review(people["expert"], people["analyst"], people["reviewer"])
     people["trend_note"] = _trend_note(people["expert"])
+    people.update(_screening(people["analyst"], people["reviewer"]))
     return people
+
+
+def _screening(analyst: Any, reviewer: Any) -> dict[str, int]:
+    """A screening project with the reviewer persona as member, one import and its records."""
+    from nonpro.horizon import services
+    from tests.horizon.conftest import PUBMED, upload
+
+    project = services.project_create(by=analyst, name="Synthetic example: a project", members=[reviewer])
+    job = upload(project, analyst, PUBMED)
+    return {"project": project.pk, "import_job": job.pk, "candidate": project.candidates.order_by("pk")[0].pk}
 
 
 def _draft(expert: Any, title: str) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -75,6 +76,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from nonpro.register.demo import register_demo_ensure
 
     print(f"Register: {register_demo_ensure()} demo entries.")
+    from nonpro.horizon.demo import horizon_demo_ensure
+
+    print(f"Horizon scanning: {horizon_demo_ensure(Path(settings.DATA_DIR))}")
     from nonpro.core.audit.services import audit_demo_prepare
 
     print(audit_demo_prepare())
@@ -97,7 +101,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if args.no_serve:
         return 0
     print(f"\nNonpro is at http://127.0.0.1:{args.port}/ — press Ctrl+C to stop.\n")
-    _serve("127.0.0.1", args.port, workers=1, threads=8)
+    # Background tasks (imports, re-ranking, e-mails) run in a worker beside the server, as in production.
+    worker = subprocess.Popen([sys.executable, "-m", "nonpro.cli", "worker"])
+    try:
+        _serve("127.0.0.1", args.port, workers=1, threads=8)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
     return 0
 
 
@@ -222,6 +232,28 @@ def cmd_register(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def cmd_scan_import(args: argparse.Namespace) -> int:
+    """Import literature files into a screening project (``nonpro.horizon.command``)."""
+    _setup()
+    from nonpro.horizon.command import run
+
+    return run(args)
+
+
+def _add_scan_import(scan_commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``scan import``, the one scan command that needs the database (``nonpro.horizon.command``)."""
+    from nonpro.scanning.options import FORMAT_NAMES
+
+    scan_import = scan_commands.add_parser("import", help="import literature files into a screening project")
+    scan_import.add_argument("paths", nargs="+", metavar="PATH", help="files in any format the scanner reads (or .gz)")
+    scan_import.add_argument("--project", required=True, metavar="P", help="the project's number or its exact name")
+    scan_import.add_argument("--by", required=True, metavar="EMAIL", help="the analyst or member reviewer importing")
+    scan_import.add_argument("--format", choices=FORMAT_NAMES, help="the format of every file (default: recognised)")
+    scan_import.add_argument("--queue", action="store_true", help="only queue the imports for `nonpro worker`")
+    scan_import.add_argument("--no-progress", action="store_true", help="no progress line on stderr")
+    scan_import.set_defaults(func=cmd_scan_import)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nonpro", description="Nonpro: the resolution 1540 platform.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -286,7 +318,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from nonpro.scanning.cli import add_scan_commands
 
-    add_scan_commands(commands)
+    _add_scan_import(add_scan_commands(commands))
     return parser
 
 

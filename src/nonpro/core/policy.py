@@ -252,6 +252,15 @@ ACTION_RULES: dict[str, Rule] = {
     "register.dashboard.view": _role(Role.COMMITTEE_ANALYST),
     "register.subscription.manage": _signed_in,
     "register.report.view": _everyone,
+    # Horizon scanning (nonpro.horizon): a project's candidates are COMMITTEE-tier; its reviewers are
+    # its members (``policy_assigned_user_ids``). Which projects a person sees is ``horizon.selectors``'s work.
+    "horizon.project.create": _role(Role.COMMITTEE_ANALYST),
+    "horizon.project.manage": _role(Role.COMMITTEE_ANALYST),
+    "horizon.project.view": _analyst_or_assigned_reviewer,
+    "horizon.import.start": _analyst_or_assigned_reviewer,
+    "horizon.import.server": _role(Role.COMMITTEE_ANALYST),
+    "horizon.candidate.screen": _analyst_or_assigned_reviewer,
+    "horizon.candidate.promote": _analyst_or_assigned_reviewer,
 }
 
 

@@ -14,8 +14,10 @@ from nonpro.scanning.options import FORMAT_NAMES, QUERIERS
 from nonpro.scanning.records import Problem, Record
 
 
-def add_scan_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``scan score`` and ``scan simulate`` to the ``nonpro`` parser."""
+def add_scan_commands(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> argparse._SubParsersAction[argparse.ArgumentParser]:
+    """Add ``scan score`` and ``scan simulate`` to the ``nonpro`` parser; return the ``scan`` subcommands."""
     scan = commands.add_parser("scan", help="score or simulate literature files (no database needed)")
     scan_commands = scan.add_subparsers(dest="scan_command", required=True, metavar="SCAN_COMMAND")
 
@@ -38,6 +40,7 @@ def add_scan_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
     sim.add_argument("--querier", choices=QUERIERS, default="max")
     sim.add_argument("--json", action="store_true", help="print the metrics as one JSON line")
     sim.set_defaults(func=cmd_simulate)
+    return scan_commands
 
 
 def cmd_score(args: argparse.Namespace) -> int:

@@ -166,6 +166,12 @@ STORAGES = {
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10_485_760
 
+# Horizon scanning: uploaded literature files are kept here while (and after) they are imported;
+# analysts may import files from the server's import folders (colon-separated, none by default).
+HORIZON_UPLOAD_DIR = Path(env_str("NONPRO_HORIZON_UPLOAD_DIR", str(DATA_DIR / "horizon" / "uploads"))).resolve()
+HORIZON_UPLOAD_MAX_BYTES = env_int("NONPRO_HORIZON_UPLOAD_MAX_BYTES", 1_000_000_000)
+HORIZON_SERVER_DIRS = [item for item in env_str("NONPRO_HORIZON_SERVER_DIRS", "").split(":") if item]
+
 # Background work: the database queue by default (`nonpro worker`); NONPRO_TASKS_BACKEND=rq
 # moves the same tasks to RQ + Redis (`nonpro manage rqworker default`).
 TASKS_BACKEND = env_str("NONPRO_TASKS_BACKEND", "database")

@@ -10,3 +10,6 @@ MAILERS = {"default": {"BACKEND": env_str("NONPRO_EMAIL_BACKEND", "django.core.m
 # The demo serves 127.0.0.1 only: hashed names without the brotli and gzip copies, which made
 # `nonpro demo` spend about 16 s compressing. Production (base settings) keeps the compression.
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"}}  # noqa: F405
+# The demo's literature files are written here, so that "Import from the server" has something to offer.
+_DEMO_IMPORTS = str(DATA_DIR / "horizon" / "server")  # noqa: F405
+HORIZON_SERVER_DIRS = [item for item in env_str("NONPRO_HORIZON_SERVER_DIRS", _DEMO_IMPORTS).split(":") if item]

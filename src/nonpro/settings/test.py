@@ -1,6 +1,8 @@
 """Test settings: SQLite by default, PostgreSQL when ``NONPRO_TEST_DATABASE_URL`` is set."""
 
 import os
+import tempfile
+from pathlib import Path
 
 from nonpro.settings.base import *  # noqa: F403
 from nonpro.settings.base import database_from_url
@@ -21,3 +23,5 @@ STORAGES = {
 # Serve static files from the apps directly; tests never run collectstatic.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# Uploaded literature files of the horizon tests go to a directory of this run, never to var/.
+HORIZON_UPLOAD_DIR = Path(tempfile.mkdtemp(prefix="nonpro-test-uploads-"))
