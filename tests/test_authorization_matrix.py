@@ -94,6 +94,7 @@ MATRIX: dict[str, tuple[dict[str, str], Kwargs]] = {
     ),
     "horizon:upload": (POST_ONLY, lambda people: {"project_id": people["project"]}),
     "horizon:server_import": (POST_ONLY, lambda people: {"project_id": people["project"]}),
+    "horizon:feed_import": (POST_ONLY, lambda people: {"project_id": people["project"]}),
     "horizon:screen": (MEMBERS, lambda people: {"project_id": people["project"]}),
     "horizon:skips_clear": (POST_ONLY, lambda people: {"project_id": people["project"]}),
     "horizon:candidates": (MEMBERS, lambda people: {"project_id": people["project"]}),

@@ -259,6 +259,7 @@ ACTION_RULES: dict[str, Rule] = {
     "horizon.project.view": _analyst_or_assigned_reviewer,
     "horizon.import.start": _analyst_or_assigned_reviewer,
     "horizon.import.server": _role(Role.COMMITTEE_ANALYST),
+    "horizon.import.feed": _role(Role.COMMITTEE_ANALYST),
     "horizon.candidate.screen": _analyst_or_assigned_reviewer,
     "horizon.candidate.promote": _analyst_or_assigned_reviewer,
 }

@@ -69,6 +69,20 @@ class UploadForm(forms.Form):
     )
 
 
+class FeedForm(forms.Form):
+    url = forms.URLField(
+        label=_("Feed URL"),
+        max_length=2000,
+        assume_scheme="https",
+        help_text=_("An export or API address on one of the hosts this server allows, fetched once by the import."),
+    )
+    format = forms.ChoiceField(
+        label=_("Format"),
+        required=False,
+        choices=[("", _("Recognise it"))] + [(name, name) for name in FORMAT_NAMES],
+    )
+
+
 class ServerFileForm(forms.Form):
     path = forms.ChoiceField(label=_("File on the server"))
 

@@ -20,7 +20,8 @@ from typing import IO, Any, cast
 from django.db import transaction
 from django.utils import timezone
 
-from nonpro.horizon.models import Candidate, ImportJob, ImportProblem, ImportStatus, ScreeningProject
+from nonpro.horizon.feeds import FeedError, fetch
+from nonpro.horizon.models import Candidate, ImportJob, ImportKind, ImportProblem, ImportStatus, ScreeningProject
 from nonpro.horizon.ranking import prior_score
 from nonpro.scanning.concern import Concern, Taxonomy, load_taxonomy
 from nonpro.scanning.dedupe import DedupeIndex
@@ -256,6 +257,19 @@ def _save_batch(run: _Run, items: list[Record | Problem], position: int) -> str:
         return current.status
 
 
+def _fetched(job: ImportJob) -> bool:
+    """Download a feed job's file (``feeds.fetch``); on failure mark the job FAILED and return False."""
+    try:
+        job.size = fetch(job.url, Path(job.path))
+    except FeedError as error:
+        ImportJob.objects.filter(pk=job.pk).update(
+            status=ImportStatus.FAILED, failure=str(error)[:2000], finished_at=timezone.now()
+        )
+        return False
+    ImportJob.objects.filter(pk=job.pk).update(size=job.size, updated_at=timezone.now())
+    return True
+
+
 def import_process(job_id: int, *, on_batch: Callable[[ImportJob], None] | None = None) -> ImportJob:
     """Run (or resume) import ``job_id``; idempotent: a job that is not queued or running is left as it is."""
     with transaction.atomic():
@@ -268,6 +282,8 @@ def import_process(job_id: int, *, on_batch: Callable[[ImportJob], None] | None 
             timezone.now(),
         )
         job.save(update_fields=["status", "started_at", "updated_at"])
+    if job.kind == ImportKind.FEED and not Path(job.path).is_file() and not _fetched(job):
+        return ImportJob.objects.get(pk=job.pk)
     project = job.project
     run = _Run(job_id=job.pk, index=_project_index(project), taxonomy=load_taxonomy(), domains=list(project.domains))
     counting = _Counting(Path(job.path))

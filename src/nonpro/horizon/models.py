@@ -123,6 +123,7 @@ ACTIVE_IMPORT_STATUSES = frozenset({ImportStatus.QUEUED, ImportStatus.RUNNING, I
 class ImportKind(models.TextChoices):
     UPLOAD = "upload", _("Uploaded file")
     SERVER = "server", _("File on the server")
+    FEED = "feed", _("Feed URL")
 
 
 class ImportJob(models.Model):
@@ -132,6 +133,8 @@ class ImportJob(models.Model):
     kind = models.CharField(_("source"), max_length=10, choices=ImportKind.choices)
     name = models.CharField(_("file"), max_length=300, help_text=_("The name shown: the uploaded file's name."))
     path = models.CharField(_("stored at"), max_length=1000, editable=False)
+    #: For a feed: the address it is fetched from (once, into ``path``, by the import task).
+    url = models.URLField(_("feed URL"), max_length=2000, blank=True)
     format = models.CharField(_("format"), max_length=20, blank=True)
     size = models.PositiveBigIntegerField(_("size in bytes"), default=0)
     status = models.CharField(_("status"), max_length=20, choices=ImportStatus.choices, default=ImportStatus.QUEUED)

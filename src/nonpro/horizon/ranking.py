@@ -18,14 +18,15 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 from scipy import sparse
 
-from nonpro.horizon.models import Candidate, Decision, Querier, ScreeningProject
+from nonpro.horizon.models import Candidate, Decision, ImportJob, Querier, ScreeningProject
 from nonpro.scanning.learning import Screener, vectorize
 
 #: Features of the last projects ranked in this process: project id -> (key, candidate ids, features).
-_FEATURES: dict[int, tuple[tuple[int, int, int], np.ndarray, sparse.csr_matrix]] = {}
+_FEATURES: dict[int, tuple[tuple[int, int, int, int], np.ndarray, sparse.csr_matrix]] = {}
 _FEATURES_KEPT = 4
 
 
@@ -52,13 +53,29 @@ def priors_refresh(project: ScreeningProject) -> int:
     return len(changed)
 
 
-def _features(
-    project: ScreeningProject, ids: np.ndarray, texts: Sequence[str], key: tuple[int, int, int]
-) -> sparse.csr_matrix:
+def _texts(project: ScreeningProject, ids: np.ndarray) -> list[str]:
+    """Return the text of each record of ``ids`` (an import may have added records since they were read)."""
+    rows = (
+        Candidate.objects.filter(project=project, duplicate_of__isnull=True, pk__lte=int(ids[-1]))
+        .order_by("pk")
+        .values_list("pk", "title", "abstract")
+    )
+    texts = {pk: f"{title} {abstract}" for pk, title, abstract in rows.iterator(chunk_size=5000)}
+    return [texts.get(int(pk), "") for pk in ids]
+
+
+def _features(project: ScreeningProject, ids: np.ndarray) -> sparse.csr_matrix:
+    """Return the project's TF-IDF features, from this process's memory while its records are unchanged.
+
+    Texts change only when records arrive (new ids) or an import fills a record's gaps (the
+    project's records read go up), so both are in the key; the texts are read only on a miss.
+    """
+    read = ImportJob.objects.filter(project=project).aggregate(read=Sum("records_read"))["read"] or 0
+    key = (len(ids), int(ids[-1]), int(ids.sum() % (1 << 61)), int(read))
     cached = _FEATURES.get(project.pk)
     if cached is not None and cached[0] == key and np.array_equal(cached[1], ids):
         return cached[2]
-    features = vectorize(texts)
+    features = vectorize(_texts(project, ids))
     _FEATURES[project.pk] = (key, ids, features)
     while len(_FEATURES) > _FEATURES_KEPT:
         _FEATURES.pop(next(iter(_FEATURES)))
@@ -74,19 +91,18 @@ def project_rerank(project_id: int, *, force: bool = False) -> bool:
     rows = list(
         Candidate.objects.filter(project=project, duplicate_of__isnull=True)
         .order_by("pk")
-        .values_list("pk", "title", "abstract", "decision", "prior_score", "decision_seq")
+        .values_list("pk", "decision", "prior_score", "decision_seq")
     )
     if not rows:
         ScreeningProject.objects.filter(pk=project.pk).update(ranked_decisions=target, ranked_at=timezone.now())
         return True
     ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
-    key = (len(rows), int(ids[-1]), int(ids.sum() % (1 << 61)))
-    features = _features(project, ids, [f"{row[1]} {row[2]}" for row in rows], key)
+    features = _features(project, ids)
     screener = Screener(
-        features, prior_scores=[row[4] for row in rows], seed=project.pk, querier=str(project.querier or Querier.MAX)
+        features, prior_scores=[row[2] for row in rows], seed=project.pk, querier=str(project.querier or Querier.MAX)
     )
-    for position in sorted(range(len(rows)), key=lambda i: rows[i][5] or 0):
-        decision = rows[position][3]
+    for position in sorted(range(len(rows)), key=lambda i: rows[i][3] or 0):
+        decision = rows[position][1]
         if decision != Decision.PENDING:
             screener.label(position, decision == Decision.RELEVANT)
     screener.train()

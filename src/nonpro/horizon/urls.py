@@ -10,6 +10,7 @@ urlpatterns = [
     path("projects/<int:project_id>/edit/", views.project_edit, name="project_edit"),
     path("projects/<int:project_id>/upload/", views.import_upload, name="upload"),
     path("projects/<int:project_id>/server-import/", views.import_server, name="server_import"),
+    path("projects/<int:project_id>/feed-import/", views.import_feed, name="feed_import"),
     path("projects/<int:project_id>/screen/", views.screen, name="screen"),
     path("projects/<int:project_id>/screen/skips/", views.skips_clear, name="skips_clear"),
     path("projects/<int:project_id>/records/", views.candidate_list, name="candidates"),

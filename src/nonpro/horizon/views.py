@@ -27,8 +27,10 @@ from nonpro.accounts.models import User
 from nonpro.core.policy import Viewer, can, check_request, viewer_for
 from nonpro.horizon import selectors, services
 from nonpro.horizon.display import domain_scores, record_view
+from nonpro.horizon.feeds import feeds_enabled
 from nonpro.horizon.forms import (
     DecisionForm,
+    FeedForm,
     LinkForm,
     NoteForm,
     ProjectForm,
@@ -200,6 +202,23 @@ def _server_form(viewer: Viewer, project: ScreeningProject, data: Any = None) ->
     return ServerFileForm(data, files=files) if files else None
 
 
+def _feed_form(viewer: Viewer, project: ScreeningProject, data: Any = None) -> FeedForm | None:
+    if not can(viewer, services.IMPORT_FEED, project) or not feeds_enabled():
+        return None
+    return FeedForm(data, prefix="feed")
+
+
+def _import_forms(viewer: Viewer, project: ScreeningProject, **bound: Any) -> dict[str, Any]:
+    """Return the three ways in (upload, server file, feed URL) that ``viewer`` may use; ``bound`` replaces one."""
+    forms = {
+        "upload_form": UploadForm() if can(viewer, services.IMPORT, project) else None,
+        "server_form": _server_form(viewer, project),
+        "feed_form": _feed_form(viewer, project),
+    }
+    forms.update(bound)
+    return forms
+
+
 @require_safe
 @_signed_in
 def project_detail(request: HttpRequest, project_id: int) -> HttpResponse:
@@ -209,8 +228,7 @@ def project_detail(request: HttpRequest, project_id: int) -> HttpResponse:
     context.update(
         {
             "imports": list(project.imports.select_related("created_by")[:20]),
-            "upload_form": UploadForm() if can(viewer, services.IMPORT, project) else None,
-            "server_form": _server_form(viewer, project),
+            **_import_forms(viewer, project),
             "can_manage": can(viewer, services.MANAGE, project),
             "can_screen": can(viewer, services.SCREEN, project),
             "members": list(project.members.order_by("email")),
@@ -248,7 +266,7 @@ def import_upload(request: HttpRequest, project_id: int) -> HttpResponse:
             messages.success(request, _("The file was received; its import runs in the background."))
             return redirect(job)
     context = _project_context(request, project)
-    context.update({"upload_form": form, "server_form": _server_form(viewer, project)})
+    context.update(_import_forms(viewer, project, upload_form=form))
     return render(request, "horizon/upload.html", context, status=400)
 
 
@@ -271,7 +289,35 @@ def import_server(request: HttpRequest, project_id: int) -> HttpResponse:
             messages.success(request, _("The import runs in the background."))
             return redirect(job)
     context = _project_context(request, project)
-    context.update({"upload_form": UploadForm(), "server_form": form})
+    context.update(_import_forms(viewer, project, server_form=form))
+    return render(request, "horizon/upload.html", context, status=400)
+
+
+@require_POST
+@_signed_in
+def import_feed(request: HttpRequest, project_id: int) -> HttpResponse:
+    """Queue the import of a feed URL (analysts, on servers whose operator listed feed hosts)."""
+    viewer = viewer_for(request.user)
+    project = _project(viewer, project_id)
+    form = _feed_form(viewer, project, request.POST)
+    if form is None:
+        raise PermissionDenied
+    if form.is_valid():
+        try:
+            job = services.import_feed(
+                project=project,
+                by=_user(request),
+                url=form.cleaned_data["url"],
+                fmt=form.cleaned_data["format"],
+                request=request,
+            )
+        except ValidationError as error:
+            _show_errors(form, error)
+        else:
+            messages.success(request, _("The import runs in the background."))
+            return redirect(job)
+    context = _project_context(request, project)
+    context.update(_import_forms(viewer, project, feed_form=form))
     return render(request, "horizon/upload.html", context, status=400)
 
 

@@ -171,6 +171,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10_485_760
 HORIZON_UPLOAD_DIR = Path(env_str("NONPRO_HORIZON_UPLOAD_DIR", str(DATA_DIR / "horizon" / "uploads"))).resolve()
 HORIZON_UPLOAD_MAX_BYTES = env_int("NONPRO_HORIZON_UPLOAD_MAX_BYTES", 1_000_000_000)
 HORIZON_SERVER_DIRS = [item for item in env_str("NONPRO_HORIZON_SERVER_DIRS", "").split(":") if item]
+# Feed URLs (for deployments with internet access; off by default, the platform runs air-gapped):
+# analysts may import from addresses on these hosts only, fetched by the import task.
+HORIZON_FEED_HOSTS = env_list("NONPRO_HORIZON_FEED_HOSTS", [])
+HORIZON_FEED_TIMEOUT = env_int("NONPRO_HORIZON_FEED_TIMEOUT", 60)
 
 # Background work: the database queue by default (`nonpro worker`); NONPRO_TASKS_BACKEND=rq
 # moves the same tasks to RQ + Redis (`nonpro manage rqworker default`).
