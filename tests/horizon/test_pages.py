@@ -1007,3 +1007,77 @@ def test_every_page_renders_in_each_language(loaded: ScreeningProject, people: P
     refused = member.post(url("upload", language, project_id=loaded.pk), {"file": upload_file("x.png", PNG)})
     assert refused.status_code == 400
     assert f'<html lang="{language}" dir="{direction}">' in html(refused)
+
+
+def test_cancel_says_what_happened_to_the_import(project: ScreeningProject, people: People) -> None:
+    client = signed_in(people.reviewer)
+    client.post(url("upload", project_id=project.pk), {"file": upload_file("synthetic.ris", sample_ris())})
+    job = ImportJob.objects.get()
+
+    client.get(url("import", job_id=job.pk))  # shows (and so consumes) the upload's message
+
+    def cancel() -> list[tuple[str, str]]:
+        response = client.post(url("import_cancel", job_id=job.pk))
+        client.get(response["Location"])
+        return messages_of(response)
+
+    assert cancel() == [("success", "The import was cancelled. You may resume it later.")]
+    assert cancel() == [("info", "The import had already stopped.")]
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.RUNNING)
+    assert cancel() == [("success", "The import stops after the records it is reading now; they are kept.")]
+
+
+def test_a_stale_link_does_not_replace_a_promotion(loaded: ScreeningProject, people: People) -> None:
+    candidate = decide(record(loaded, PRIMARY_TITLES[0]), people.reviewer, Decision.RELEVANT)
+    entry = services.candidate_promote(
+        candidate=candidate,
+        by=people.reviewer,
+        title="Synthetic example: a promoted record",
+        summary="Synthetic example: why it matters for resolution 1540.",
+    )
+    other = draft_by(people.reviewer, 2)
+
+    response = signed_in(people.reviewer).post(url("link", candidate_id=candidate.pk), {"rsd_id": other.rsd_id})
+
+    assert ("error", "This record is already in the register.") in messages_of(response)
+    candidate.refresh_from_db()
+    assert (candidate.entry, candidate.entry_link) == (entry, "promoted")
+
+
+def test_the_promote_page_sends_back_a_record_that_may_not_be_promoted(
+    loaded: ScreeningProject, people: People
+) -> None:
+    client = signed_in(people.reviewer)
+    pending = record(loaded, PRIMARY_TITLES[1])
+    response = client.get(url("promote", candidate_id=pending.pk))
+    assert response["Location"] == url("candidate", candidate_id=pending.pk)
+    assert ("error", "Only a record screened as relevant can be promoted.") in messages_of(response)
+
+    relevant = decide(pending, people.reviewer, Decision.RELEVANT)
+    assert client.get(url("promote", candidate_id=relevant.pk)).status_code == 200
+    services.candidate_link(candidate=relevant, by=people.reviewer, rsd_id=draft_by(people.reviewer).rsd_id)
+    linked = client.get(url("promote", candidate_id=relevant.pk))
+    assert ("error", "This record is already in the register.") in messages_of(linked)
+
+
+def test_the_list_of_projects_costs_the_same_queries_for_one_project_or_six(
+    loaded: ScreeningProject, people: People
+) -> None:
+    client = signed_in(people.analyst)
+    client.get(url("index"))
+    with CaptureQueriesContext(connection) as one:
+        first = html(client.get(url("index")))
+    for n in range(5):
+        services.project_create(by=people.analyst, name=f"Synthetic example: project {n}", members=[people.second])
+    with CaptureQueriesContext(connection) as six:
+        page = html(client.get(url("index")))
+    assert len(six) == len(one)
+    assert f"<td>{loaded.candidates.filter(duplicate_of__isnull=True).count()}</td>" in first
+    assert page.count(f'href="{url("project", project_id=loaded.pk)}"') == 1
+    assert "Synthetic example: project 4" in page
+
+
+def test_an_analyst_without_projects_is_not_told_to_become_a_member(people: People) -> None:
+    page = html(signed_in(people.analyst).get(url("index")))
+    assert "There is no screening project yet." in page
+    assert "You are not a member" not in page

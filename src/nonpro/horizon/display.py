@@ -104,11 +104,40 @@ def reasons(candidate: Candidate, language: str) -> list[Reason]:
     return sorted(found, key=lambda reason: (-reason.evidence, reason.term))
 
 
+#: ISO 639-2 bibliographic codes (PubMed's ``Language``) and English language names (RIS ``LA``) of the
+#: languages most often met in the literature, to BCP 47 tags for the ``lang`` attribute.
+_LANGUAGE_TAGS = {
+    "eng": "en", "english": "en", "fre": "fr", "fra": "fr", "french": "fr", "spa": "es", "spanish": "es",
+    "rus": "ru", "russian": "ru", "chi": "zh", "zho": "zh", "chinese": "zh", "ara": "ar", "arabic": "ar",
+    "ger": "de", "deu": "de", "german": "de", "jpn": "ja", "japanese": "ja", "por": "pt", "portuguese": "pt",
+    "ita": "it", "italian": "it", "kor": "ko", "korean": "ko", "dut": "nl", "nld": "nl", "dutch": "nl",
+    "pol": "pl", "polish": "pl", "tur": "tr", "turkish": "tr", "per": "fa", "fas": "fa", "persian": "fa",
+    "cze": "cs", "ces": "cs", "czech": "cs", "swe": "sv", "swedish": "sv", "ukr": "uk", "ukrainian": "uk",
+    "heb": "he", "hebrew": "he", "hin": "hi", "hindi": "hi", "kaz": "kk", "kazakh": "kk",
+}  # fmt: skip
+
+
+def language_tag(value: str) -> str:
+    """Return the BCP 47 tag of a record's language as sources write it ("eng", "English", "en-GB"); "en" if unknown.
+
+    Most records without a language are English, and a wrong guess inside an English text would
+    be worse than this default.
+    """
+    cleaned = value.strip().casefold()
+    if cleaned in _LANGUAGE_TAGS:
+        return _LANGUAGE_TAGS[cleaned]
+    primary = cleaned.replace("_", "-").split("-")[0]
+    if len(primary) == 2 and primary.isalpha():
+        return primary
+    return "en"
+
+
 def record_view(candidate: Candidate, language: str) -> dict[str, Any]:
     """Return what the screening page shows of a candidate, with the matched terms highlighted."""
     terms = [str(match.get("term", "")) for match in candidate.explanation or []]
     return {
         "candidate": candidate,
+        "record_lang": language_tag(candidate.language),
         "title": highlight(candidate.title, terms),
         "abstract": highlight(candidate.abstract, terms),
         "keywords": highlight(" · ".join(str(word) for word in candidate.keywords), terms),

@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from nonpro.core.policy import Viewer, can, visible
@@ -82,6 +83,47 @@ def consecutive_irrelevant(project: ScreeningProject) -> int:
     )
     after = Q(decision_seq__gt=last_relevant) if last_relevant is not None else Q(decision_seq__isnull=False)
     return Candidate.objects.filter(after, project=project, decision=Decision.IRRELEVANT).count()
+
+
+@dataclass(frozen=True)
+class ProjectSummary:
+    """A project's line in the list of projects: how far screening has come."""
+
+    project: ScreeningProject
+    candidates: int
+    screened: int
+    relevant: int
+
+    @property
+    def pending(self) -> int:
+        return self.candidates - self.screened
+
+    @property
+    def percent_screened(self) -> int:
+        return int(100 * self.screened / self.candidates) if self.candidates else 0
+
+
+def _count(**conditions: object) -> Subquery:
+    rows = Candidate.objects.filter(project=OuterRef("pk"), **conditions).order_by().values("project")
+    return Subquery(rows.annotate(count=Count("pk")).values("count")[:1], output_field=IntegerField())
+
+
+def project_summaries(viewer: Viewer) -> list[ProjectSummary]:
+    """Return the projects ``viewer`` may see with their counts, newest first, in one query."""
+    rows = projects_visible_to(viewer).annotate(
+        n_candidates=Coalesce(_count(duplicate_of__isnull=True), 0),
+        n_relevant=Coalesce(_count(decision=Decision.RELEVANT), 0),
+        n_irrelevant=Coalesce(_count(decision=Decision.IRRELEVANT), 0),
+    )
+    return [
+        ProjectSummary(
+            project=row,
+            candidates=row.n_candidates,
+            screened=row.n_relevant + row.n_irrelevant,
+            relevant=row.n_relevant,
+        )
+        for row in rows
+    ]
 
 
 def project_stats(project: ScreeningProject) -> ProjectStats:

@@ -26,6 +26,7 @@ from django.core.validators import URLValidator
 from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -243,7 +244,7 @@ def import_upload(
                 written += len(chunk)
                 if written > limit:
                     raise ValidationError(
-                        {"file": [_("The file is larger than %(size)s MB.") % {"size": limit // 1_000_000}]}
+                        {"file": [_("The file is larger than %(size)s.") % {"size": filesizeformat(limit)}]}
                     )
                 out.write(chunk)
         detected = _sniff_format(path, safe_name, fmt)
@@ -584,6 +585,8 @@ def candidate_link(*, candidate: Candidate, by: User, rsd_id: str, request: Http
     viewer = viewer_for(by)
     current = Candidate.objects.select_for_update(of=("self",)).select_related("project").get(pk=candidate.pk)
     _require(viewer, PROMOTE, current.project)
+    if current.entry_id is not None:  # a stale page: the record was promoted or linked meanwhile
+        raise ScreeningConflict(_("This record is already in the register."))
     entry = entry_get_visible(viewer, rsd_id.strip().upper())
     if entry is None:
         raise ValidationError({"rsd_id": [_("No register entry you can see has this identifier.")]})

@@ -39,7 +39,7 @@ from nonpro.horizon.forms import (
     UploadForm,
     domain_choices,
 )
-from nonpro.horizon.models import Candidate, Decision, ImportJob, ScreeningProject
+from nonpro.horizon.models import Candidate, Decision, ImportJob, ImportStatus, ScreeningProject
 
 #: How many records a reviewer may pass over in one session before the oldest skip is forgotten.
 SKIPS_KEPT = 200
@@ -143,8 +143,7 @@ def _project_context(request: HttpRequest, project: ScreeningProject) -> dict[st
 def index(request: HttpRequest) -> HttpResponse:
     """Describe horizon scanning; list the projects the person may open."""
     viewer = viewer_for(request.user)
-    projects = list(selectors.projects_visible_to(viewer)) if viewer.is_authenticated else []
-    rows = [{"project": project, "stats": selectors.project_stats(project)} for project in projects]
+    rows = selectors.project_summaries(viewer) if viewer.is_authenticated else []
     return render(
         request,
         "horizon/index.html",
@@ -353,8 +352,14 @@ def import_progress(request: HttpRequest, job_id: int) -> HttpResponse:
 def import_cancel(request: HttpRequest, job_id: int) -> HttpResponse:
     viewer = viewer_for(request.user)
     job = _job(viewer, job_id)
+    was_active = job.active
     job = services.import_cancel(job=job, by=_user(request), request=request)
-    messages.success(request, _("The import stops after the records it is reading now; they are kept."))
+    if not was_active:
+        messages.info(request, _("The import had already stopped."))
+    elif job.status == ImportStatus.CANCEL_REQUESTED:
+        messages.success(request, _("The import stops after the records it is reading now; they are kept."))
+    else:
+        messages.success(request, _("The import was cancelled. You may resume it later."))
     return redirect(job)
 
 
@@ -494,6 +499,14 @@ def candidate_promote(request: HttpRequest, candidate_id: int) -> HttpResponse:
     candidate = _candidate(viewer, candidate_id)
     if not can(viewer, services.PROMOTE, candidate.project):
         raise PermissionDenied
+    if request.method == "GET" and (candidate.decision != Decision.RELEVANT or candidate.entry_id is not None):
+        refusal = (
+            _("This record is already in the register.")
+            if candidate.entry_id is not None
+            else _("Only a record screened as relevant can be promoted.")
+        )
+        messages.error(request, refusal)
+        return redirect(candidate)
     initial = {"title": candidate.title[:250], "domains": services.promotion_domains(candidate)}
     form = PromoteForm(request.POST or None, initial=initial, domains=domain_choices(_language()))
     if request.method == "POST" and form.is_valid():
@@ -539,6 +552,8 @@ def candidate_link(request: HttpRequest, candidate_id: int) -> HttpResponse:
             )
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
+        except services.ScreeningConflict as error:
+            messages.error(request, str(error))
         else:
             messages.success(request, _("The record is linked to %(rsd_id)s.") % {"rsd_id": entry.rsd_id})
     else:
