@@ -193,6 +193,7 @@ def test_project_create_with_valid_values_redirects_to_the_new_project(people: P
         "name": "Synthetic example: additive manufacturing policy",
         "description": "Synthetic example: what licensing authorities publish.",
         "domains": ["enabling-technology"],
+        "topics": ["additive-manufacturing"],
         "querier": "uncertainty",
         "members": [people.reviewer.pk, people.second.pk],
     }
@@ -202,6 +203,7 @@ def test_project_create_with_valid_values_redirects_to_the_new_project(people: P
     assert response["Location"] == url("project", project_id=project.pk)
     assert project.name == data["name"]
     assert project.domains == ["enabling-technology"]
+    assert project.topics == ["additive-manufacturing"]
     assert project.querier == "uncertainty"
     assert set(project.members.all()) == {people.reviewer, people.second}
     assert project.created_by == people.analyst
@@ -209,6 +211,7 @@ def test_project_create_with_valid_values_redirects_to_the_new_project(people: P
     page = html(client.get(response["Location"]))
     assert data["name"] in page
     assert "Enabling technologies" in page
+    assert "Additive manufacturing" in page
     assert people.second.email in page
 
 
@@ -218,10 +221,11 @@ def test_project_create_with_valid_values_redirects_to_the_new_project(people: P
         ({"name": ""}, "name", "This field is required."),
         ({"name": "   "}, "name", "This field is required."),
         ({"domains": ["no-such-domain"]}, "domains", "Select a valid choice."),
+        ({"topics": ["no-such-topic"]}, "topics", "Select a valid choice."),
         ({"querier": "alphabetical"}, "querier", "Select a valid choice."),
         ("expert", "members", "Select a valid choice."),
     ],
-    ids=["empty-name", "blank-name", "unknown-domain", "unknown-order", "non-reviewer-member"],
+    ids=["empty-name", "blank-name", "unknown-domain", "unknown-topic", "unknown-order", "non-reviewer-member"],
 )
 def test_project_create_refuses_invalid_values_and_creates_nothing(
     people: People, change: Any, field: str, error: str

@@ -19,6 +19,15 @@ def domain_choices(language: str) -> list[tuple[str, str]]:
     return [(code, domain.label(language)) for code, domain in load_taxonomy().domains.items()]
 
 
+def topic_choices(language: str) -> list[tuple[str, str]]:
+    """Return the topics of the scanning taxonomy, labelled in ``language`` with their domain."""
+    taxonomy = load_taxonomy()
+    return [
+        (topic.code, f"{topic.label(language)} ({taxonomy.domains[topic.domain].label(language)})")
+        for topic in taxonomy.topics
+    ]
+
+
 class ReviewerField(forms.ModelMultipleChoiceField[User]):
     """Reviewers to choose, each shown by e-mail address."""
 
@@ -37,6 +46,12 @@ class ProjectForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         help_text=_("The queue starts with the records of most concern in these domains; none: all domains."),
     )
+    topics = forms.MultipleChoiceField(
+        label=_("Topics of concern"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Narrower than a domain: the queue also starts with the records of most concern in these topics."),
+    )
     querier = forms.ChoiceField(label=_("Order of screening"), choices=Querier.choices, initial=Querier.MAX)
     members = ReviewerField(
         label=_("Reviewers"),
@@ -50,6 +65,8 @@ class ProjectForm(forms.Form):
         super().__init__(*args, **kwargs)
         domains = cast("forms.MultipleChoiceField", self.fields["domains"])
         domains.choices = domain_choices(language)
+        topics = cast("forms.MultipleChoiceField", self.fields["topics"])
+        topics.choices = topic_choices(language)
         members = cast("ReviewerField", self.fields["members"])
         members.queryset = User.objects.filter(role_assignments__role=Role.REVIEWER).distinct().order_by("email")
 

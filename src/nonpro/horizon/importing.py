@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from nonpro.horizon.feeds import FeedError, fetch
 from nonpro.horizon.models import Candidate, ImportJob, ImportKind, ImportProblem, ImportStatus, ScreeningProject
-from nonpro.horizon.ranking import prior_score
+from nonpro.horizon.ranking import Focus, prior_score
 from nonpro.scanning.concern import Concern, Taxonomy, load_taxonomy
 from nonpro.scanning.dedupe import DedupeIndex
 from nonpro.scanning.readers import FORMATS, SNIFF_BYTES, UnknownFormat, detect
@@ -70,7 +70,8 @@ def _project_index(project: ScreeningProject) -> _Index:
     return index
 
 
-def _candidate(record: Record, concern: Concern, job: ImportJob, domains: list[str]) -> Candidate:
+def _candidate(record: Record, concern: Concern, job: ImportJob, focus: Focus) -> Candidate:
+    explanation = concern.explanation()
     authors = [author.name for author in record.authors][:200]
     countries = sorted({country for author in record.authors for country in author.countries})
     return Candidate(
@@ -97,8 +98,8 @@ def _candidate(record: Record, concern: Concern, job: ImportJob, domains: list[s
         richness=record.richness(),
         concern=concern.score,
         domain_scores={code: round(score, 4) for code, score in concern.domains.items()},
-        explanation=concern.explanation(),
-        prior_score=prior_score(concern.score, concern.domains, domains),
+        explanation=explanation,
+        prior_score=prior_score(concern.score, concern.domains, explanation, focus),
     )
 
 
@@ -112,13 +113,13 @@ def _fill_gaps(primary: Candidate, duplicate: Candidate) -> set[str]:
     return filled
 
 
-def _rescore(candidate: Candidate, taxonomy: Taxonomy, domains: list[str]) -> None:
+def _rescore(candidate: Candidate, taxonomy: Taxonomy, focus: Focus) -> None:
     texts = {"title": candidate.title, "keywords": " ; ".join(candidate.keywords), "abstract": candidate.abstract}
     concern = taxonomy.score_texts(texts)
     candidate.concern = concern.score
     candidate.domain_scores = {code: round(score, 4) for code, score in concern.domains.items()}
     candidate.explanation = concern.explanation()
-    candidate.prior_score = prior_score(concern.score, concern.domains, domains)
+    candidate.prior_score = prior_score(concern.score, concern.domains, candidate.explanation, focus)
 
 
 class _Counting:
@@ -165,7 +166,7 @@ class _Run:
     job_id: int
     index: _Index
     taxonomy: Taxonomy
-    domains: list[str]
+    focus: Focus
 
 
 @dataclass
@@ -187,7 +188,7 @@ def _sort_item(run: _Run, job: ImportJob, item: Record | Problem, batch: _Batch)
         return
     batch.read += 1
     index = run.index
-    row = _candidate(item, run.taxonomy.score(item), job, run.domains)
+    row = _candidate(item, run.taxonomy.score(item), job, run.focus)
     number = len(index.primary_of)
     found = index.dedupe.add(item)
     if found is None:
@@ -216,7 +217,7 @@ _TOUCHED_FIELDS = [*GAP_FIELDS, "authors", "keywords", "countries", "concern", "
 
 def _write_batch(run: _Run, batch: _Batch, trained: bool) -> None:
     for row in batch.rescore:
-        _rescore(row, run.taxonomy, run.domains)
+        _rescore(row, run.taxonomy, run.focus)
     for row in [*batch.primaries, *([] if trained else batch.touched.values())]:
         row.rank_score = row.prior_score
     Candidate.objects.bulk_create(batch.primaries, batch_size=250)
@@ -285,7 +286,7 @@ def import_process(job_id: int, *, on_batch: Callable[[ImportJob], None] | None 
     if job.kind == ImportKind.FEED and not Path(job.path).is_file() and not _fetched(job):
         return ImportJob.objects.get(pk=job.pk)
     project = job.project
-    run = _Run(job_id=job.pk, index=_project_index(project), taxonomy=load_taxonomy(), domains=list(project.domains))
+    run = _Run(job_id=job.pk, index=_project_index(project), taxonomy=load_taxonomy(), focus=Focus.of(project))
     counting = _Counting(Path(job.path))
     status: str = ImportStatus.RUNNING
     try:

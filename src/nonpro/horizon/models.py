@@ -51,6 +51,12 @@ class ScreeningProject(models.Model):
         blank=True,
         help_text=_("The domains of concern this project looks for; none: all of them."),
     )
+    topics = models.JSONField(
+        _("topics"),
+        default=list,
+        blank=True,
+        help_text=_("The topics of the concern taxonomy this project looks for, beside its domains."),
+    )
     querier = models.CharField(_("order of screening"), max_length=20, choices=Querier.choices, default=Querier.MAX)
     tier = models.CharField(_("tier"), max_length=20, choices=PROJECT_TIERS, default=Tier.COMMITTEE.value)
     members = models.ManyToManyField(
@@ -94,7 +100,7 @@ class ScreeningProject(models.Model):
         return self.tier
 
     def policy_fields(self) -> list[str]:
-        return ["name", "description", "domains", "querier"]
+        return ["name", "description", "domains", "topics", "querier"]
 
     def policy_country_id(self) -> int | None:
         return None

@@ -1,7 +1,7 @@
 """Rank a project's queue: zero-shot concern before any decision, then the active-learning model.
 
 Before both a relevant and an irrelevant decision exist, the queue is ordered by the *prior*: the
-record's concern in the project's domains (its overall concern when the project names none).
+record's concern in the project's domains and topics (its overall concern when the project names none).
 Afterwards ``project_rerank`` retrains ``scanning.learning.Screener`` on every decision and stores
 each record's ranking score and calibrated probability, and the stopping guidance on the project.
 It runs in the background after decisions (``tasks.rerank``) and is idempotent: a ranking that
@@ -14,7 +14,10 @@ scoring only (benchmarks: 0.24 s for a million records).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from django.db import transaction
@@ -23,6 +26,7 @@ from django.utils import timezone
 from scipy import sparse
 
 from nonpro.horizon.models import Candidate, Decision, ImportJob, Querier, ScreeningProject
+from nonpro.scanning.concern import load_taxonomy
 from nonpro.scanning.learning import Screener, vectorize
 
 #: Features of the last projects ranked in this process: project id -> (key, candidate ids, features).
@@ -30,20 +34,54 @@ _FEATURES: dict[int, tuple[tuple[int, int, int, int], np.ndarray, sparse.csr_mat
 _FEATURES_KEPT = 4
 
 
-def prior_score(concern: float, domains: Mapping[str, float], focus: Sequence[str]) -> float:
-    """Return the zero-shot ranking score: the highest concern among ``focus`` domains, else the overall one."""
-    if not focus:
+@dataclass(frozen=True)
+class Focus:
+    """What a project looks for: domains and topics of the concern taxonomy (none: everything)."""
+
+    domains: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, project: ScreeningProject) -> Focus:
+        return cls(tuple(project.domains or ()), tuple(project.topics or ()))
+
+
+def topic_scores(explanation: Sequence[Mapping[str, Any]]) -> dict[str, float]:
+    """Return each topic's score from a record's explanation, calibrated as domain scores are."""
+    evidence: dict[str, float] = {}
+    for match in explanation:
+        topic = str(match.get("topic", ""))
+        evidence[topic] = evidence.get(topic, 0.0) + float(match.get("evidence", 0.0))
+    scale = load_taxonomy().scale
+    return {topic: 1.0 - math.exp(-value / scale) for topic, value in evidence.items()}
+
+
+def prior_score(
+    concern: float, domains: Mapping[str, float], explanation: Sequence[Mapping[str, Any]], focus: Focus
+) -> float:
+    """Return the zero-shot ranking score: the highest score among the focus's domains and topics.
+
+    A project that names neither is ranked by the overall concern.
+    """
+    if not focus.domains and not focus.topics:
         return float(concern)
-    return float(max((domains.get(code, 0.0) for code in focus), default=0.0))
+    scores = [float(domains.get(code, 0.0)) for code in focus.domains]
+    if focus.topics:
+        topics = topic_scores(explanation)
+        scores += [topics.get(code, 0.0) for code in focus.topics]
+    return max(scores, default=0.0)
 
 
 @transaction.atomic
 def priors_refresh(project: ScreeningProject) -> int:
-    """Recompute every candidate's prior after the project's domains changed; return how many changed."""
+    """Recompute every candidate's prior after the project's focus changed; return how many changed."""
     changed = []
-    rows = Candidate.objects.filter(project=project).only("pk", "concern", "domain_scores", "prior_score", "rank_score")
+    focus = Focus.of(project)
+    rows = Candidate.objects.filter(project=project).only(
+        "pk", "concern", "domain_scores", "explanation", "prior_score", "rank_score"
+    )
     for row in rows.iterator(chunk_size=2000):
-        prior = prior_score(row.concern, row.domain_scores, project.domains)
+        prior = prior_score(row.concern, row.domain_scores, row.explanation, focus)
         if prior != row.prior_score:
             row.prior_score = prior
             if not project.model_trained:

@@ -83,6 +83,15 @@ def _domains(domains: Iterable[str]) -> list[str]:
     return chosen
 
 
+def _topics(topics: Iterable[str]) -> list[str]:
+    known = {topic.code for topic in load_taxonomy().topics}
+    chosen = sorted(set(topics))
+    unknown = [code for code in chosen if code not in known]
+    if unknown:
+        raise ValidationError({"topics": [_("Unknown topic: %(codes)s.") % {"codes": ", ".join(unknown)}]})
+    return chosen
+
+
 def _reviewers(members: Iterable[User]) -> list[User]:
     chosen = list(members)
     reviewer_ids = set(
@@ -103,6 +112,7 @@ def project_create(
     name: str,
     description: str = "",
     domains: Sequence[str] = (),
+    topics: Sequence[str] = (),
     querier: str = Querier.MAX,
     members: Iterable[User] = (),
     request: HttpRequest | None = None,
@@ -117,6 +127,7 @@ def project_create(
         name=name.strip()[:200],
         description=description.strip(),
         domains=_domains(domains),
+        topics=_topics(topics),
         querier=querier,
         created_by=by,
     )
@@ -126,7 +137,7 @@ def project_create(
         action="horizon.project.created",
         actor=by,
         obj=project,
-        summary={"domains": project.domains, "members": sorted(user.pk for user in reviewers)},
+        summary={"domains": project.domains, "topics": project.topics, "members": sorted(u.pk for u in reviewers)},
         request=request,
     )
     return project
@@ -142,6 +153,7 @@ def project_update(
     domains: Sequence[str],
     querier: str,
     members: Iterable[User],
+    topics: Sequence[str] = (),
     request: HttpRequest | None = None,
 ) -> ScreeningProject:
     """Change a project's description, focus, order of screening or members (analysts)."""
@@ -154,16 +166,23 @@ def project_update(
     reviewers = _reviewers(members)
     before = {
         "domains": project.domains,
+        "topics": project.topics,
         "querier": project.querier,
         # (read from the table, not ``policy_assigned_user_ids``: its cache would outlive ``members.set``)
         "members": sorted(project.members.values_list("pk", flat=True)),
     }
     project.name, project.description = name.strip()[:200], description.strip()
-    refocused = sorted(set(domains)) != project.domains
-    project.domains, project.querier = _domains(domains), querier
+    focus = (_domains(domains), _topics(topics))
+    refocused = focus != (project.domains, project.topics)
+    (project.domains, project.topics), project.querier = focus, querier
     project.save()
     project.members.set(reviewers)
-    after = {"domains": project.domains, "querier": project.querier, "members": sorted(user.pk for user in reviewers)}
+    after = {
+        "domains": project.domains,
+        "topics": project.topics,
+        "querier": project.querier,
+        "members": sorted(user.pk for user in reviewers),
+    }
     audit_record(
         action="horizon.project.updated",
         actor=by,

@@ -38,6 +38,7 @@ from nonpro.horizon.forms import (
     ServerFileForm,
     UploadForm,
     domain_choices,
+    topic_choices,
 )
 from nonpro.horizon.models import Candidate, Decision, ImportJob, ImportStatus, ScreeningProject
 
@@ -133,6 +134,7 @@ def _project_context(request: HttpRequest, project: ScreeningProject) -> dict[st
         "stopping": _stopping(project, stats),
         "ranking_behind": project.decisions - project.ranked_decisions,
         "domains": [label for code, label in domain_choices(_language()) if code in project.domains],
+        "topics": [label for code, label in topic_choices(_language()) if code in (project.topics or ())],
     }
 
 
@@ -179,6 +181,7 @@ def project_edit(request: HttpRequest, project_id: int) -> HttpResponse:
         "name": project.name,
         "description": project.description,
         "domains": project.domains,
+        "topics": project.topics,
         "querier": project.querier,
         "members": list(project.members.all()),
     }
