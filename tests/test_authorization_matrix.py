@@ -223,7 +223,11 @@ def _screening(analyst: Any, reviewer: Any) -> dict[str, int]:
 
     project = services.project_create(by=analyst, name="Synthetic example: a project", members=[reviewer])
     job = upload(project, analyst, PUBMED)
-    return {"project": project.pk, "import_job": job.pk, "candidate": project.candidates.order_by("pk")[0].pk}
+    # screened relevant, so that its promotion page answers its members (a pending record is sent back)
+    candidate = services.candidate_decide(
+        candidate=project.candidates.order_by("pk")[0], by=reviewer, decision="relevant"
+    )
+    return {"project": project.pk, "import_job": job.pk, "candidate": candidate.pk}
 
 
 def _draft(expert: Any, title: str) -> Any:

@@ -25,7 +25,7 @@ from nonpro.horizon.ranking import project_rerank, topic_scores
 from nonpro.horizon.selectors import consecutive_irrelevant, project_stats, queue
 from nonpro.horizon.services import ScreeningConflict
 from tests.horizon.conftest import People, run_worker, upload
-from tests.horizon.synthetic import Ref, doi, ris, write
+from tests.horizon.synthetic import Ref, doi, numbered, ris, write
 
 pytestmark = pytest.mark.django_db
 
@@ -735,6 +735,30 @@ def test_project_stats_count_what_was_screened(loaded: ScreeningProject, people:
     assert stats.promoted == 0
     assert stats.pending == 6
     assert stats.percent_screened == 33
+
+
+def test_the_projects_counters_agree_with_its_records_after_changes_imports_and_promotions(
+    loaded: ScreeningProject, people: People, tmp_path: Path
+) -> None:
+    decide(loaded, BORDER[0], Decision.RELEVANT, people.reviewer)
+    decide(loaded, BORDER[1], Decision.IRRELEVANT, people.reviewer)
+    decide(loaded, BORDER[0], Decision.IRRELEVANT, people.reviewer, change=True)  # relevant -> irrelevant
+    decide(loaded, BORDER[1], Decision.RELEVANT, people.reviewer, change=True)  # irrelevant -> relevant
+    services.candidate_promote(
+        candidate=record(loaded, BORDER[1]),
+        by=people.reviewer,
+        title="Synthetic example: a promoted record",
+        summary="Synthetic example: why it matters for resolution 1540.",
+    )
+    upload(loaded, people.reviewer, write(tmp_path, "more.ris", ris([*numbered(3, start=40), AGAIN])))
+
+    stats = project_stats(loaded)
+    rows = Candidate.objects.filter(project=loaded)
+    assert stats.candidates == rows.filter(duplicate_of__isnull=True).count() == 12
+    assert stats.duplicates == rows.filter(duplicate_of__isnull=False).count() == 2
+    assert stats.relevant == rows.filter(decision=Decision.RELEVANT).count() == 1
+    assert stats.irrelevant == rows.filter(decision=Decision.IRRELEVANT).count() == 1
+    assert stats.promoted == rows.filter(entry__isnull=False).count() == 1
 
 
 def test_project_stats_of_an_empty_project(project: ScreeningProject) -> None:

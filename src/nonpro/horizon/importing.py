@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import IO, Any, cast
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from nonpro.horizon.feeds import FeedError, fetch
@@ -247,6 +248,10 @@ def _save_batch(run: _Run, items: list[Record | Problem], position: int) -> str:
         for item in items:
             _sort_item(run, current, item, batch)
         _write_batch(run, batch, current.project.model_trained)
+        ScreeningProject.objects.filter(pk=current.project_id).update(
+            record_count=F("record_count") + len(batch.primaries),
+            duplicate_count=F("duplicate_count") + len(batch.duplicates),
+        )
         current.records_read += batch.read
         current.records_added += len(batch.primaries)
         current.records_duplicate += len(batch.duplicates)

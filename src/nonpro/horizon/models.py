@@ -70,6 +70,13 @@ class ScreeningProject(models.Model):
     decisions = models.PositiveIntegerField(_("decisions"), default=0)
     #: How many decisions the current ranking learnt from (``decisions`` when it is up to date).
     ranked_decisions = models.PositiveIntegerField(_("decisions in the ranking"), default=0)
+    #: Counts kept by the writes themselves (import batches, decisions, promotions), so that the
+    #: screening page shows where a project of a million records stands without counting them.
+    record_count = models.PositiveIntegerField(_("records"), default=0)
+    duplicate_count = models.PositiveIntegerField(_("duplicates"), default=0)
+    relevant_count = models.PositiveIntegerField(_("relevant"), default=0)
+    irrelevant_count = models.PositiveIntegerField(_("irrelevant"), default=0)
+    promoted_count = models.PositiveIntegerField(_("in the register"), default=0)
     ranked_at = models.DateTimeField(_("ranked at"), null=True, blank=True)
     model_trained = models.BooleanField(_("model trained"), default=False)
     calibrated = models.BooleanField(_("scores calibrated"), default=False)

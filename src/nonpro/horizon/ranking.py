@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from scipy import sparse
@@ -120,6 +120,40 @@ def _features(project: ScreeningProject, ids: np.ndarray) -> sparse.csr_matrix:
     return features
 
 
+#: Rows per statement when scores are written.
+SCORE_CHUNK = 10_000
+
+
+def write_scores(ids: np.ndarray, scores: np.ndarray, probabilities: np.ndarray | None) -> None:
+    """Store each candidate's ranking score and probability (None: not trained) in a few statements.
+
+    ``bulk_update`` builds a CASE expression per row in Python (22 s for 5,000 rows); this sends
+    plain parameters: one ``executemany`` per chunk on SQLite, one ``UPDATE … FROM unnest()`` per
+    chunk on PostgreSQL.
+    """
+    table = connection.ops.quote_name(Candidate._meta.db_table)
+    with connection.cursor() as cursor:
+        for start in range(0, len(ids), SCORE_CHUNK):
+            chunk_ids = [int(pk) for pk in ids[start : start + SCORE_CHUNK]]
+            chunk_scores = [float(value) for value in scores[start : start + SCORE_CHUNK]]
+            if probabilities is None:
+                chunk_probabilities: list[float | None] = [None] * len(chunk_ids)
+            else:
+                chunk_probabilities = [float(value) for value in probabilities[start : start + SCORE_CHUNK]]
+            if connection.vendor == "postgresql":
+                cursor.execute(
+                    f"UPDATE {table} AS c SET rank_score = v.score, probability = v.probability "  # noqa: S608 - our table
+                    "FROM (SELECT unnest(%s::bigint[]) AS id, unnest(%s::float8[]) AS score, "
+                    "unnest(%s::float8[]) AS probability) AS v WHERE c.id = v.id",
+                    [chunk_ids, chunk_scores, chunk_probabilities],
+                )
+            else:
+                cursor.executemany(
+                    f"UPDATE {table} SET rank_score = %s, probability = %s WHERE id = %s",  # noqa: S608 - our table
+                    list(zip(chunk_scores, chunk_probabilities, chunk_ids, strict=True)),
+                )
+
+
 def project_rerank(project_id: int, *, force: bool = False) -> bool:
     """Retrain on every decision of the project and store the new ranking; return whether it ran."""
     project = ScreeningProject.objects.get(pk=project_id)
@@ -149,13 +183,11 @@ def project_rerank(project_id: int, *, force: bool = False) -> bool:
     if trained and project.querier == Querier.UNCERTAINTY:
         scores = -np.abs(scores)
     probabilities, calibrated = screener.probabilities()
-    stopping = screener.stopping()
-    updates = [
-        Candidate(pk=int(ids[i]), rank_score=float(scores[i]), probability=float(probabilities[i]) if trained else None)
-        for i in range(len(rows))
-    ]
+    stopping = screener.stopping(probabilities)
     with transaction.atomic():
-        Candidate.objects.bulk_update(updates, ["rank_score", "probability"], batch_size=1000)
+        write_scores(
+            ids, np.asarray(scores, dtype=np.float64), np.asarray(probabilities, dtype=np.float64) if trained else None
+        )
         ScreeningProject.objects.filter(pk=project.pk).update(
             ranked_decisions=target,
             ranked_at=timezone.now(),

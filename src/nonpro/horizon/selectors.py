@@ -11,8 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from nonpro.core.policy import Viewer, can, visible
@@ -103,45 +102,32 @@ class ProjectSummary:
         return int(100 * self.screened / self.candidates) if self.candidates else 0
 
 
-def _count(**conditions: object) -> Subquery:
-    rows = Candidate.objects.filter(project=OuterRef("pk"), **conditions).order_by().values("project")
-    return Subquery(rows.annotate(count=Count("pk")).values("count")[:1], output_field=IntegerField())
-
-
 def project_summaries(viewer: Viewer) -> list[ProjectSummary]:
     """Return the projects ``viewer`` may see with their counts, newest first, in one query."""
-    rows = projects_visible_to(viewer).annotate(
-        n_candidates=Coalesce(_count(duplicate_of__isnull=True), 0),
-        n_relevant=Coalesce(_count(decision=Decision.RELEVANT), 0),
-        n_irrelevant=Coalesce(_count(decision=Decision.IRRELEVANT), 0),
-    )
     return [
         ProjectSummary(
             project=row,
-            candidates=row.n_candidates,
-            screened=row.n_relevant + row.n_irrelevant,
-            relevant=row.n_relevant,
+            candidates=row.record_count,
+            screened=row.relevant_count + row.irrelevant_count,
+            relevant=row.relevant_count,
         )
-        for row in rows
+        for row in projects_visible_to(viewer)
     ]
 
 
 def project_stats(project: ScreeningProject) -> ProjectStats:
-    counts = Candidate.objects.filter(project=project).aggregate(
-        candidates=Count("pk", filter=Q(duplicate_of__isnull=True)),
-        duplicates=Count("pk", filter=Q(duplicate_of__isnull=False)),
-        relevant=Count("pk", filter=Q(decision=Decision.RELEVANT)),
-        irrelevant=Count("pk", filter=Q(decision=Decision.IRRELEVANT)),
-        promoted=Count("pk", filter=Q(entry__isnull=False)),
-    )
+    """Return where screening stands, from the project's counters (kept by every write) — no count of rows."""
+    current = ScreeningProject.objects.only(
+        "record_count", "duplicate_count", "relevant_count", "irrelevant_count", "promoted_count"
+    ).get(pk=project.pk)
     return ProjectStats(
-        candidates=counts["candidates"],
-        duplicates=counts["duplicates"],
-        screened=counts["relevant"] + counts["irrelevant"],
-        relevant=counts["relevant"],
-        irrelevant=counts["irrelevant"],
+        candidates=current.record_count,
+        duplicates=current.duplicate_count,
+        screened=current.relevant_count + current.irrelevant_count,
+        relevant=current.relevant_count,
+        irrelevant=current.irrelevant_count,
         consecutive_irrelevant=consecutive_irrelevant(project),
-        promoted=counts["promoted"],
+        promoted=current.promoted_count,
     )
 
 

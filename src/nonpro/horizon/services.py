@@ -24,7 +24,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.http import HttpRequest
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
@@ -486,7 +486,11 @@ def candidate_decide(
         raise ScreeningConflict(_("This record was screened meanwhile by another reviewer."))
     before = current.decision
     project.decisions += 1
-    project.save(update_fields=["decisions"])
+    counted: dict[str, str] = {Decision.RELEVANT: "relevant_count", Decision.IRRELEVANT: "irrelevant_count"}
+    if before in counted:
+        setattr(project, counted[before], getattr(project, counted[before]) - 1)
+    setattr(project, counted[decision], getattr(project, counted[decision]) + 1)
+    project.save(update_fields=["decisions", "relevant_count", "irrelevant_count"])
     current.decision, current.decision_seq = decision, project.decisions
     current.decided_by, current.decided_at = by, now
     if note is not None:
@@ -585,6 +589,7 @@ def candidate_promote(
         values["first_reported"] = first_reported
     entry = entry_create_draft(by=by, values=values, request=request)
     current.entry, current.entry_link = entry, "promoted"
+    ScreeningProject.objects.filter(pk=current.project_id).update(promoted_count=F("promoted_count") + 1)
     current.save(update_fields=["entry", "entry_link"])
     audit_record(
         action="horizon.candidate.promoted",
@@ -610,6 +615,7 @@ def candidate_link(*, candidate: Candidate, by: User, rsd_id: str, request: Http
     if entry is None:
         raise ValidationError({"rsd_id": [_("No register entry you can see has this identifier.")]})
     current.entry, current.entry_link = entry, "linked"
+    ScreeningProject.objects.filter(pk=current.project_id).update(promoted_count=F("promoted_count") + 1)
     current.save(update_fields=["entry", "entry_link"])
     audit_record(
         action="horizon.candidate.linked",

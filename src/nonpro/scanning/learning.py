@@ -166,12 +166,14 @@ class Screener:
             return np.asarray(calibrated.predict_proba(self.features)[:, 1], dtype=np.float64), True
         return 1.0 / (1.0 + np.exp(-2.0 * self._decision)), False
 
-    def stopping(self) -> Stopping:
+    def stopping(self, probabilities: np.ndarray | None = None) -> Stopping:
+        """Return the stopping guidance; ``probabilities`` are those just computed, if any (they cost a fit)."""
         found = int((self.labels == 1).sum())
         screened = int((self.labels >= 0).sum())
         estimate = low = high = None
         if self._decision is not None:
-            probabilities, _calibrated = self.probabilities()
+            if probabilities is None:
+                probabilities, _calibrated = self.probabilities()
             remaining = probabilities[self.labels < 0]
             expected = float(remaining.sum())
             spread = 1.96 * math.sqrt(float((remaining * (1.0 - remaining)).sum()))
