@@ -299,6 +299,11 @@ class Candidate(models.Model):
             models.Index(fields=["project", "decision_seq"], name="horizon_cand_seq"),
             models.Index(fields=["project", "doi"], name="horizon_cand_doi"),
             models.Index(fields=["project", "pmid"], name="horizon_cand_pmid"),
+            # the few records held by a reviewer (nearly every row has no lock: a full index would be all NULLs,
+            # and SQLite's planner, told that, scans the project instead)
+            models.Index(
+                fields=["locked_by", "project"], condition=Q(locked_by__isnull=False), name="horizon_cand_held"
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(decision__in=Decision.values), name="horizon_candidate_decision"),
