@@ -123,6 +123,7 @@ class Taxonomy:
     _cjk: list[tuple[str, int]] = field(default_factory=list)
     _terms: list[_Term] = field(default_factory=list)
     _longest: int = 1
+    _screens: tuple[re.Pattern[str], re.Pattern[str]] | None = None  # built on first use (``_screen``)
 
     def add_term(self, text: str, topic: int) -> None:
         """Index one term of ``topic`` (see the module docstring for how terms match)."""
@@ -142,6 +143,7 @@ class Taxonomy:
             raise ValueError(f"Empty term in topic {self.topics[topic].code!r}: {text!r}")
         index = len(self._terms)
         self._terms.append(_Term(text, topic, tuple(words)))
+        self._screens = None
         self._longest = max(self._longest, len(words))
         if any(prefix for _word, prefix in words):
             self._prefixed.setdefault(words[0][0][:3], []).append(index)
@@ -149,9 +151,36 @@ class Taxonomy:
             self._exact.setdefault(tuple(word for word, _prefix in words), []).append(index)
             self._starters.add(words[0][0])
 
+    def _screen(self) -> tuple[re.Pattern[str], re.Pattern[str]]:
+        """Return the screens of ``find``: patterns that match wherever any (non-Chinese) term could.
+
+        The first reads ASCII text as it is (case-insensitive, any non-word characters between
+        words), the second folded text (``title_key``: words of ``\\w`` joined by one space).
+        """
+        if self._screens is None:
+            spelled = [term.words for term in self._terms if term.words]
+            raw = [words for words in spelled if all(word.isascii() for word, _prefix in words)]
+            self._screens = (
+                re.compile(_alternatives(raw, "[^A-Za-z0-9_]"), re.IGNORECASE | re.ASCII),
+                re.compile(_alternatives(spelled, " ")),
+            )
+        return self._screens
+
     def find(self, text: str) -> list[int]:
-        """Return the indexes of the distinct terms found in ``text``."""
-        folded = title_key(text)
+        """Return the indexes of the distinct terms found in ``text``.
+
+        Most texts hold no term: one compiled pattern of every term screens them out (for ASCII
+        text without even folding it) before the word-by-word look-up.
+        """
+        raw_screen, folded_screen = self._screen()
+        if text.isascii():
+            if raw_screen.search(text) is None:
+                return []  # nor a Chinese term: ASCII text has no Chinese
+            folded = title_key(text)
+        else:
+            folded = title_key(text)
+            if folded_screen.search(folded) is None:
+                return self._find_cjk(folded, {})
         found: dict[int, None] = {}
         words = folded.split()
         starters, prefixed, exact = self._starters, self._prefixed, self._exact
@@ -165,6 +194,10 @@ class Taxonomy:
                 for index in candidates:
                     if self._prefix_match(self._terms[index].words, words, start):
                         found[index] = None
+        return self._find_cjk(folded, found)
+
+    def _find_cjk(self, folded: str, found: dict[int, None]) -> list[int]:
+        """Add the Chinese terms found in ``folded`` (as written, spaces ignored) to ``found``; return them all."""
         if self._cjk and _is_cjk(folded):
             compact = folded.replace(" ", "")
             for needle, index in self._cjk:
@@ -215,6 +248,35 @@ class Taxonomy:
 
     def terms_of(self, topic_code: str) -> list[str]:
         return [term.text for term in self._terms if self.topics[term.topic].code == topic_code]
+
+
+def _alternatives(terms: Iterable[tuple[tuple[str, bool], ...]], word_break: str) -> str:
+    """Return a pattern that matches where any of ``terms`` (folded words) begins a match in a text.
+
+    Words are whole words (``word_break`` is a character between words), and a prefix word matches
+    any word beginning with it. The alternatives share their common beginnings (a trie), so that
+    the pattern rejects most positions after a character or two.
+    """
+    end = object()  # a term matched: what follows does not matter
+    tree: dict[Any, Any] = {}
+    for words in terms:
+        node = tree
+        for position, (word, prefix) in enumerate(words):
+            for character in word:
+                node = node.setdefault(re.escape(character), {})
+            last = position == len(words) - 1
+            if prefix and last:
+                break
+            node = node.setdefault(("\\w*" if prefix else "") + ("(?!\\w)" if last else f"{word_break}+"), {})
+        node[end] = {}
+
+    def pattern(node: dict[Any, Any]) -> str:
+        if end in node:
+            return ""
+        branches = [atom + pattern(child) for atom, child in sorted(node.items())]
+        return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+
+    return "(?<!\\w)" + pattern(tree) if tree else "(?!)"
 
 
 def _labels(value: Any, where: str) -> dict[str, str]:
