@@ -11,8 +11,9 @@ number in the index. Two records are duplicates when
    "Introduction") never match by title alone; two records that both carry a DOI and differ in
    it are never duplicates by title (a DOI names one work).
 
-State per record: a few 64-bit keys and a 32-value signature of 16-bit minima (64 bytes), so a
-million records take some hundreds of megabytes; everything is deterministic (no Python ``hash``),
+State per record: a few 64-bit keys and a 32-value signature of 16-bit minima (64 bytes), the
+per-record numbers in arrays, a bucket holding one record as a plain number, so that a million
+records take a few hundred megabytes at most; everything is deterministic (no Python ``hash``),
 so that the same input gives the same answer in every process. ``groups()`` gives, for each group
 of duplicates, the richest record (``Record.richness``) and the others, linked.
 """
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import zlib
+from array import array
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -44,16 +46,43 @@ def _key64(text: str) -> int:
     return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
 
 
+def _crc_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return ``zlib.crc32`` of a 3-byte string as three tables, one per byte: T0[a] ^ T1[b] ^ T2[c].
+
+    CRC-32 is affine in its input, so each byte's share can be computed alone (with zeros for the
+    others) and the constant part is kept once, in the last table.
+    """
+    zero = zlib.crc32(bytes(3))
+    first = [zlib.crc32(bytes((byte, 0, 0))) ^ zero for byte in range(256)]
+    second = [zlib.crc32(bytes((0, byte, 0))) ^ zero for byte in range(256)]
+    third = [zlib.crc32(bytes((0, 0, byte))) for byte in range(256)]
+    return tuple(np.array(table, dtype=np.uint64) for table in (first, second, third))  # type: ignore[return-value]
+
+
+_CRC0, _CRC1, _CRC2 = _crc_tables()
+
+
+def _ascii_gram_hashes(text: str) -> np.ndarray:
+    """Return ``zlib.crc32`` of every 3-gram of the ASCII ``text`` (3 characters or more), repeats included."""
+    codes = np.frombuffer(text.encode("ascii"), dtype=np.uint8)
+    hashes: np.ndarray = _CRC0[codes[:-2]] ^ _CRC1[codes[1:-1]] ^ _CRC2[codes[2:]]
+    return hashes
+
+
 def signature(folded_title: str) -> np.ndarray:
     """Return the MinHash signature (``PERMUTATIONS`` 16-bit minima) of a folded title's 3-grams."""
     text = f" {folded_title} "
-    grams = {text[index : index + SHINGLE] for index in range(max(1, len(text) - SHINGLE + 1))}
-    hashes = np.fromiter((zlib.crc32(gram.encode()) for gram in grams), dtype=np.uint64, count=len(grams))
+    if text.isascii() and len(text) >= SHINGLE:
+        hashes = _ascii_gram_hashes(text)  # as below, without a call per gram (repeats change no minimum)
+    else:
+        grams = {text[index : index + SHINGLE] for index in range(max(1, len(text) - SHINGLE + 1))}
+        hashes = np.fromiter((zlib.crc32(gram.encode()) for gram in grams), dtype=np.uint64, count=len(grams))
     # a·x + b (wrapping at 2^64) for every permutation and 3-gram; the minimum per permutation,
     # kept as its top 16 bits.
-    with np.errstate(over="ignore"):
-        mixed = np.outer(_A, hashes) + _B[:, None]
-    return (mixed.min(axis=1) >> np.uint64(48)).astype(np.uint16)
+    mixed: np.ndarray = _A[:, None] * hashes  # array arithmetic wraps silently
+    mixed += _B[:, None]
+    minima: np.ndarray = mixed.min(axis=1)
+    return (minima >> np.uint64(48)).astype(np.uint16)
 
 
 def similarity(first: np.ndarray, second: np.ndarray) -> float:
@@ -85,11 +114,13 @@ class DedupeIndex:
         self.threshold = threshold
         self._ids: dict[int, int] = {}
         self._titles: dict[int, int] = {}
-        self._bands: list[dict[int, list[int]]] = [{} for _ in range(BANDS)]
+        # A band's rows (as bytes) → the record in that bucket, or the records when there are several.
+        self._bands: list[dict[bytes, int | list[int]]] = [{} for _ in range(BANDS)]
         self._signatures = np.zeros((1024, PERMUTATIONS), dtype=np.uint16)
-        self._dois: dict[int, int] = {}  # record number → DOI key (0: none), for the DOI guard
-        self._group_of: list[int] = []  # record number → number of the first record of its group
-        self._richness: list[int] = []
+        # Per record, in compact arrays (8 bytes each, no Python object per record):
+        self._dois = array("Q")  # record number → DOI key (0: none), for the DOI guard
+        self._group_of = array("q")  # record number → number of the first record of its group
+        self._richness = array("q")
         self._records: list[Record] | None = [] if keep_records else None
 
     def __len__(self) -> int:
@@ -118,7 +149,7 @@ class DedupeIndex:
 
     def _doi_conflict(self, record: Record, earlier: int) -> bool:
         mine = _key64(record.ids.doi) if record.ids.doi else 0
-        theirs = self._dois.get(earlier, 0)
+        theirs = self._dois[earlier]
         return bool(mine and theirs and mine != theirs)
 
     def _by_title(self, record: Record, number: int) -> Duplicate | None:
@@ -134,14 +165,23 @@ class DedupeIndex:
         self._titles.setdefault(hashed, number)
         mine = signature(folded)
         best: tuple[float, int] | None = None
+        rows = mine.tobytes()
+        width = len(rows) // BANDS
         for band, buckets in enumerate(self._bands):
-            bucket = _key64(mine[band * ROWS : (band + 1) * ROWS].tobytes().hex())
-            for candidate in buckets.get(bucket, ()):
+            bucket = rows[band * width : (band + 1) * width]  # the band's rows themselves: no hash to collide
+            members = buckets.get(bucket)
+            if members is None:
+                buckets[bucket] = number
+                continue
+            for candidate in (members,) if isinstance(members, int) else members:
                 score = similarity(mine, self._signatures[candidate])
                 better = score >= self.threshold and (best is None or score > best[0])
                 if better and not self._doi_conflict(record, candidate):
                     best = (score, candidate)
-            buckets.setdefault(bucket, []).append(number)
+            if isinstance(members, int):
+                buckets[bucket] = [members, number]
+            else:
+                members.append(number)
         self._store_signature(number, mine)
         return Duplicate(number, best[1], "similar title") if best is not None else None
 
@@ -156,8 +196,7 @@ class DedupeIndex:
     def _remember(self, record: Record, number: int, found: Duplicate | None, richness: int) -> None:
         self._group_of.append(self._group_of[found.of] if found is not None else number)
         self._richness.append(richness)
-        if record.ids.doi:
-            self._dois[number] = _key64(record.ids.doi)
+        self._dois.append(_key64(record.ids.doi) if record.ids.doi else 0)
         if self._records is not None:
             self._records.append(record)
 
