@@ -52,7 +52,7 @@ def scored_items(path: str, fmt: str | None = None) -> Iterator[Scored]:
     from nonpro.scanning.readers import read_file
 
     taxonomy = load_taxonomy()
-    for item in read_file(path, fmt):
+    for item in read_file(path, fmt, light=True):  # the authors beyond the first would be dropped
         if isinstance(item, Problem):
             yield Scored(None, None, item)
             continue

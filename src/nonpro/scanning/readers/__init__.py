@@ -41,6 +41,8 @@ FORMATS: dict[str, Reader] = {
     "xlsx": tabular.read_xlsx,
     "jsonl": jsonl.read,
 }
+#: Readers that give light records (see ``read_file``), by format; the others' records are whole.
+LIGHT_FORMATS: dict[str, Reader] = {"pubmed-xml": pubmed.read_light}
 #: How many bytes ``detect`` looks at.
 SNIFF_BYTES = 16 * 1024
 
@@ -121,10 +123,12 @@ def detect(head: bytes, path: str = "") -> str:
     return found
 
 
-def read_file(path: str | Path, fmt: str | None = None) -> Iterator[ReadItem]:
+def read_file(path: str | Path, fmt: str | None = None, *, light: bool = False) -> Iterator[ReadItem]:
     """Read one file (gzip transparent), detecting its format unless ``fmt`` names it.
 
     A file that cannot be opened or recognised gives one ``Problem`` (position "file") and no record.
+    ``light``: the records may hold only their first author, without affiliations (enough for
+    scoring and deduplication, and faster to read).
     """
     shown = str(path)
     try:
@@ -132,7 +136,7 @@ def read_file(path: str | Path, fmt: str | None = None) -> Iterator[ReadItem]:
             if fmt is None:
                 head = stream.peek(SNIFF_BYTES)[:SNIFF_BYTES] if hasattr(stream, "peek") else b""
                 fmt = detect(head, shown)
-            reader = FORMATS.get(fmt)
+            reader = (LIGHT_FORMATS.get(fmt) if light else None) or FORMATS.get(fmt)
             if reader is None:
                 yield problem(shown, "file", f"unknown format {fmt!r} (known: {', '.join(sorted(FORMATS))})")
                 return
@@ -148,4 +152,4 @@ def read_files(paths: Iterable[str | Path], fmt: str | None = None) -> Iterator[
         yield from read_file(path, fmt)
 
 
-__all__ = ["FORMATS", "GZIP_MAGIC", "UnknownFormat", "detect", "read_file", "read_files"]
+__all__ = ["FORMATS", "GZIP_MAGIC", "LIGHT_FORMATS", "UnknownFormat", "detect", "read_file", "read_files"]

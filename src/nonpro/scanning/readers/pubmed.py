@@ -129,18 +129,37 @@ def checked(record: Record, path: str, position: str) -> Record | Problem:
 # --- PubMed ----------------------------------------------------------------------------------------
 
 
+_TAGS = ("PubmedArticle", "PubmedBookArticle", "DeleteCitation")
+
+
 def read(stream: IO[bytes], path: str) -> Iterator[ReadItem]:
     """Read a PubMed XML file (efetch response, baseline or update file)."""
-    return read_xml_records(stream, path, ("PubmedArticle", "PubmedBookArticle", "DeleteCitation"), _build)
+    return read_xml_records(stream, path, _TAGS, _build)
 
 
-def _build(element: Any, path: str, position: str) -> ReadItem | None:
+def read_light(stream: IO[bytes], path: str) -> Iterator[ReadItem]:
+    """Read a PubMed XML file as ``read`` does, but give each record only its first author, without affiliations.
+
+    For callers that need to know whether a record has authors, not who they are (scoring and
+    deduplication): the authors are most of a record's elements.
+    """
+    return read_xml_records(stream, path, _TAGS, _build_light)
+
+
+def _build(element: Any, path: str, position: str, *, light: bool = False) -> ReadItem | None:
     name = etree.QName(element).localname
     if name == "DeleteCitation":
         return None
     where = source(path, FORMAT, position)
-    record = _book(element, where) if name == "PubmedBookArticle" else _article(element, where)
+    if name == "PubmedBookArticle":
+        record = _book(element, where, light=light)
+    else:
+        record = _article(element, where, light=light)
     return checked(record, path, position)
+
+
+def _build_light(element: Any, path: str, position: str) -> ReadItem | None:
+    return _build(element, path, position, light=True)
 
 
 # The extraction below reads each element's children once (``kids``) and picks the fields from
@@ -159,8 +178,8 @@ def _text(found: dict[str, list[Any]], name: str) -> str:
     return clean_text(text_of(group[0])) if group else ""
 
 
-def _article(element: Any, where: Source | None = None) -> Record:
-    """Return the record of a ``PubmedArticle`` (``MedlineCitation`` + ``PubmedData``)."""
+def _article(element: Any, where: Source | None = None, *, light: bool = False) -> Record:
+    """Return the record of a ``PubmedArticle`` (``MedlineCitation`` + ``PubmedData``); ``light``: ``read_light``."""
     top = kids(element)
     citation = kids(_first(top, "MedlineCitation"))
     article_node = _first(citation, "Article")
@@ -175,7 +194,7 @@ def _article(element: Any, where: Source | None = None) -> Record:
         ids=_identifiers(_text(citation, "PMID"), id_lists, locations),
         title=_text(article, "ArticleTitle") or _text(article, "VernacularTitle"),
         abstract=_abstract(article_node, article),
-        authors=_authors(article_node, article),
+        authors=_authors(article_node, article, light=light),
         venue=_text(journal, "Title")
         or _text(journal, "ISOAbbreviation")
         or _text(kids(_first(citation, "MedlineJournalInfo")), "MedlineTA"),
@@ -191,8 +210,11 @@ def _article(element: Any, where: Source | None = None) -> Record:
     )
 
 
-def _book(element: Any, where: Source | None = None) -> Record:
-    """Return the record of a ``PubmedBookArticle``: a whole book, or a chapter (its own ArticleTitle)."""
+def _book(element: Any, where: Source | None = None, *, light: bool = False) -> Record:
+    """Return the record of a ``PubmedBookArticle``: a whole book, or a chapter (its own ArticleTitle).
+
+    ``light``: see ``read_light``.
+    """
     top = kids(element)
     document_node = _first(top, "BookDocument")
     document = kids(document_node)
@@ -205,7 +227,7 @@ def _book(element: Any, where: Source | None = None) -> Record:
         ids=_identifiers(_text(document, "PMID"), id_lists, []),
         title=chapter_title or book_title or _text(document, "VernacularTitle"),
         abstract=_abstract(document_node, document),
-        authors=_authors(document_node, document) or _authors(book_node, book),
+        authors=_authors(document_node, document, light=light) or _authors(book_node, book, light=light),
         venue=book_title if chapter_title else _text(kids(_first(book, "Publisher")), "PublisherName"),
         date=_date(_first(book, "PubDate")),
         language=_text(document, "Language"),
@@ -262,10 +284,10 @@ def _abstract(parent: Any, found: dict[str, list[Any]]) -> str:
     return "\n\n".join(sections)
 
 
-def _authors(parent: Any, found: dict[str, list[Any]]) -> tuple[Author, ...]:
+def _authors(parent: Any, found: dict[str, list[Any]], *, light: bool = False) -> tuple[Author, ...]:
     """Return the authors of the AuthorList(s) below ``parent`` (editors' lists and invalid names left out).
 
-    ``found`` holds the children of ``parent`` (``kids``).
+    ``found`` holds the children of ``parent`` (``kids``). ``light``: only the first author, by name.
     """
     if parent is None:
         return ()
@@ -277,6 +299,8 @@ def _authors(parent: Any, found: dict[str, list[Any]]) -> tuple[Author, ...]:
             parts = kids(node)
             name = _author_name(parts)
             if name and node.get("ValidYN") != "N":
+                if light:
+                    return (Author(name=name),)
                 affiliations = unique(
                     text_of(_first(kids(info), "Affiliation")) for info in parts.get("AffiliationInfo", ())
                 )
