@@ -39,6 +39,8 @@ EXTRA_TERM_SHARE = 0.25
 _PREFIX = "*"
 
 
+#: ASCII text to words as ``title_key`` splits them: every character but letters, digits and "_" a space.
+_ASCII_WORDS = str.maketrans({chr(code): " " for code in range(128) if not (chr(code).isalnum() or chr(code) == "_")})
 _CJK = re.compile("[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
 
 
@@ -154,15 +156,16 @@ class Taxonomy:
     def _screen(self) -> tuple[re.Pattern[str], re.Pattern[str]]:
         """Return the screens of ``find``: patterns that match wherever any (non-Chinese) term could.
 
-        The first reads ASCII text as it is (case-insensitive, any non-word characters between
-        words), the second folded text (``title_key``: words of ``\\w`` joined by one space).
+        The first reads ASCII text lower-cased with each non-word character made a space and a
+        space put first (``_ASCII_WORDS``), the second folded text (``title_key``: words of ``\\w``
+        joined by one space).
         """
         if self._screens is None:
             spelled = [term.words for term in self._terms if term.words]
-            raw = [words for words in spelled if all(word.isascii() for word, _prefix in words)]
+            ascii_terms = [words for words in spelled if all(word.isascii() for word, _prefix in words)]
             self._screens = (
-                re.compile(_alternatives(raw, "[^A-Za-z0-9_]"), re.IGNORECASE | re.ASCII),
-                re.compile(_alternatives(spelled, " ")),
+                re.compile(" " + _alternatives(ascii_terms, " "), re.ASCII),  # a word begins after a space
+                re.compile("(?<!\\w)" + _alternatives(spelled, " ")),
             )
         return self._screens
 
@@ -174,7 +177,7 @@ class Taxonomy:
         """
         raw_screen, folded_screen = self._screen()
         if text.isascii():
-            if raw_screen.search(text) is None:
+            if raw_screen.search(" " + text.lower().translate(_ASCII_WORDS)) is None:
                 return []  # nor a Chinese term: ASCII text has no Chinese
             folded = title_key(text)
         else:
@@ -251,7 +254,7 @@ class Taxonomy:
 
 
 def _alternatives(terms: Iterable[tuple[tuple[str, bool], ...]], word_break: str) -> str:
-    """Return a pattern that matches where any of ``terms`` (folded words) begins a match in a text.
+    """Return a pattern that matches where any of ``terms`` (folded words) begins in a text, at a word's start.
 
     Words are whole words (``word_break`` is a character between words), and a prefix word matches
     any word beginning with it. The alternatives share their common beginnings (a trie), so that
@@ -276,7 +279,7 @@ def _alternatives(terms: Iterable[tuple[tuple[str, bool], ...]], word_break: str
         branches = [atom + pattern(child) for atom, child in sorted(node.items())]
         return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
 
-    return "(?<!\\w)" + pattern(tree) if tree else "(?!)"
+    return pattern(tree) if tree else "(?!)"
 
 
 def _labels(value: Any, where: str) -> dict[str, str]:
