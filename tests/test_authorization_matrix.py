@@ -212,7 +212,6 @@ def people(make_user: MakeUser) -> dict[str, Any]:
     people["published_entry"] = _published_entry(people["expert"], people["analyst"], reviewers)
     people["entry_under_review"] = _entry_under_review(people["expert"], people["analyst"], people["reviewer"])
     people["trend_note"] = _trend_note(people["expert"])
-    people.update(_screening(people["analyst"], people["reviewer"]))
     return people
 
 
@@ -294,6 +293,8 @@ def test_every_url_is_in_the_matrix() -> None:
 
 @pytest.mark.parametrize("name", sorted(MATRIX))
 def test_url_answers_each_persona_as_the_matrix_says(name: str, people: dict[str, Any]) -> None:
+    if name.startswith("horizon:"):  # an import per test costs: only the horizon rows need a project
+        people.update(_screening(people["analyst"], people["reviewer"]))
     expected, kwargs = MATRIX[name]
     url = reverse(name, kwargs=kwargs(people))
     actual = {persona: outcome(client_for(people[persona]).get(url)) for persona in PERSONAS}
