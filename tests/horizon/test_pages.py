@@ -1085,3 +1085,26 @@ def test_an_analyst_without_projects_is_not_told_to_become_a_member(people: Peop
     page = html(signed_in(people.analyst).get(url("index")))
     assert "There is no screening project yet." in page
     assert "You are not a member" not in page
+
+
+def test_an_analyst_imports_a_file_from_the_servers_folder(
+    project: ScreeningProject, people: People, settings: Any
+) -> None:
+    folder = Path(settings.HORIZON_SERVER_DIRS[0])
+    (folder / "synthetic-server.ris").write_bytes(sample_ris())
+    client = signed_in(people.analyst)
+    target = url("server_import", project_id=project.pk)
+    page = html(client.get(url("project", project_id=project.pk)))
+    assert target in page
+    assert str(folder / "synthetic-server.ris") in page
+
+    refused = client.post(target, {"path": "/etc/passwd"})
+    assert refused.status_code == 400
+    assert "Select a valid choice." in html(refused)
+    assert not ImportJob.objects.exists()
+
+    accepted = client.post(target, {"path": str((folder / "synthetic-server.ris").resolve())})
+    job = ImportJob.objects.get()
+    assert accepted["Location"] == url("import", job_id=job.pk)
+    assert ("success", "The import runs in the background.") in messages_of(accepted)
+    assert import_process(job.pk).records_added == 4

@@ -52,16 +52,12 @@ def candidate_get_visible(viewer: Viewer, candidate_id: int) -> Candidate | None
 
 
 @dataclass(frozen=True)
-class ProjectStats:
-    """Where screening of a project stands, for its page and the stopping guidance."""
+class _Screened:
+    """How far screening has come: records (primaries, not duplicates), screened, relevant."""
 
-    candidates: int  # primaries (records that are not duplicates)
-    duplicates: int
+    candidates: int
     screened: int
     relevant: int
-    irrelevant: int
-    consecutive_irrelevant: int
-    promoted: int
 
     @property
     def pending(self) -> int:
@@ -70,6 +66,16 @@ class ProjectStats:
     @property
     def percent_screened(self) -> int:
         return int(100 * self.screened / self.candidates) if self.candidates else 0
+
+
+@dataclass(frozen=True)
+class ProjectStats(_Screened):
+    """Where screening of a project stands, for its page and the stopping guidance."""
+
+    duplicates: int
+    irrelevant: int
+    consecutive_irrelevant: int
+    promoted: int
 
 
 def consecutive_irrelevant(project: ScreeningProject) -> int:
@@ -85,21 +91,10 @@ def consecutive_irrelevant(project: ScreeningProject) -> int:
 
 
 @dataclass(frozen=True)
-class ProjectSummary:
+class ProjectSummary(_Screened):
     """A project's line in the list of projects: how far screening has come."""
 
     project: ScreeningProject
-    candidates: int
-    screened: int
-    relevant: int
-
-    @property
-    def pending(self) -> int:
-        return self.candidates - self.screened
-
-    @property
-    def percent_screened(self) -> int:
-        return int(100 * self.screened / self.candidates) if self.candidates else 0
 
 
 def project_summaries(viewer: Viewer) -> list[ProjectSummary]:

@@ -272,55 +272,54 @@ def import_upload(request: HttpRequest, project_id: int) -> HttpResponse:
     return render(request, "horizon/upload.html", context, status=400)
 
 
-@require_POST
-@_signed_in
-def import_server(request: HttpRequest, project_id: int) -> HttpResponse:
+def _import_from_form(
+    request: HttpRequest, project_id: int, kind: str, start: Callable[[ScreeningProject, Any], ImportJob]
+) -> HttpResponse:
+    """Queue an import from the server-file or feed form (``kind``), or show the form again with its errors."""
     viewer = viewer_for(request.user)
     project = _project(viewer, project_id)
-    form = _server_form(viewer, project, request.POST)
+    form = (_server_form if kind == "server_form" else _feed_form)(viewer, project, request.POST)
     if form is None:
         raise PermissionDenied
     if form.is_valid():
         try:
-            job = services.import_server_file(
-                project=project, by=_user(request), path=Path(form.cleaned_data["path"]), request=request
-            )
+            job = start(project, form.cleaned_data)
         except ValidationError as error:
             _show_errors(form, error)
         else:
             messages.success(request, _("The import runs in the background."))
             return redirect(job)
     context = _project_context(request, project)
-    context.update(_import_forms(viewer, project, server_form=form))
+    context.update(_import_forms(viewer, project, **{kind: form}))
     return render(request, "horizon/upload.html", context, status=400)
+
+
+@require_POST
+@_signed_in
+def import_server(request: HttpRequest, project_id: int) -> HttpResponse:
+    """Queue the import of a file in the server's import folders (analysts)."""
+    return _import_from_form(
+        request,
+        project_id,
+        "server_form",
+        lambda project, data: services.import_server_file(
+            project=project, by=_user(request), path=Path(data["path"]), request=request
+        ),
+    )
 
 
 @require_POST
 @_signed_in
 def import_feed(request: HttpRequest, project_id: int) -> HttpResponse:
     """Queue the import of a feed URL (analysts, on servers whose operator listed feed hosts)."""
-    viewer = viewer_for(request.user)
-    project = _project(viewer, project_id)
-    form = _feed_form(viewer, project, request.POST)
-    if form is None:
-        raise PermissionDenied
-    if form.is_valid():
-        try:
-            job = services.import_feed(
-                project=project,
-                by=_user(request),
-                url=form.cleaned_data["url"],
-                fmt=form.cleaned_data["format"],
-                request=request,
-            )
-        except ValidationError as error:
-            _show_errors(form, error)
-        else:
-            messages.success(request, _("The import runs in the background."))
-            return redirect(job)
-    context = _project_context(request, project)
-    context.update(_import_forms(viewer, project, feed_form=form))
-    return render(request, "horizon/upload.html", context, status=400)
+    return _import_from_form(
+        request,
+        project_id,
+        "feed_form",
+        lambda project, data: services.import_feed(
+            project=project, by=_user(request), url=data["url"], fmt=data["format"], request=request
+        ),
+    )
 
 
 def _job_context(job: ImportJob, page: str | None) -> dict[str, Any]:
