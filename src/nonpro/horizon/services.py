@@ -588,17 +588,22 @@ def candidate_promote(
     if first_reported:
         values["first_reported"] = first_reported
     entry = entry_create_draft(by=by, values=values, request=request)
-    current.entry, current.entry_link = entry, "promoted"
-    ScreeningProject.objects.filter(pk=current.project_id).update(promoted_count=F("promoted_count") + 1)
-    current.save(update_fields=["entry", "entry_link"])
+    _attach(current, entry, "promoted", by=by, request=request)
+    return entry
+
+
+def _attach(candidate: Candidate, entry: Any, link: str, *, by: User, request: HttpRequest | None) -> None:
+    """Point ``candidate`` at its register ``entry`` (``link``: promoted or linked), count it, audit it."""
+    candidate.entry, candidate.entry_link = entry, link
+    candidate.save(update_fields=["entry", "entry_link"])
+    ScreeningProject.objects.filter(pk=candidate.project_id).update(promoted_count=F("promoted_count") + 1)
     audit_record(
-        action="horizon.candidate.promoted",
+        action=f"horizon.candidate.{link}",
         actor=by,
-        obj=current,
-        summary={"project": current.project_id, "entry": entry.rsd_id},
+        obj=candidate,
+        summary={"project": candidate.project_id, "entry": entry.rsd_id},
         request=request,
     )
-    return entry
 
 
 @transaction.atomic
@@ -614,14 +619,5 @@ def candidate_link(*, candidate: Candidate, by: User, rsd_id: str, request: Http
     entry = entry_get_visible(viewer, rsd_id.strip().upper())
     if entry is None:
         raise ValidationError({"rsd_id": [_("No register entry you can see has this identifier.")]})
-    current.entry, current.entry_link = entry, "linked"
-    ScreeningProject.objects.filter(pk=current.project_id).update(promoted_count=F("promoted_count") + 1)
-    current.save(update_fields=["entry", "entry_link"])
-    audit_record(
-        action="horizon.candidate.linked",
-        actor=by,
-        obj=current,
-        summary={"project": current.project_id, "entry": entry.rsd_id},
-        request=request,
-    )
+    _attach(current, entry, "linked", by=by, request=request)
     return entry
